@@ -1,0 +1,3 @@
+module tapioca.dev/auth
+
+go 1.26

@@ -1,0 +1,277 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"tapioca.dev/auth/scope"
+)
+
+// Sentinel errors. Any error a store returns that does not match one of
+// these (with [errors.Is]) is a system failure: the library fails closed on
+// it and never treats it as "not found".
+var (
+	// ErrNotFound: no record with that key.
+	ErrNotFound = errors.New("store: not found")
+	// ErrExists: a record with the same key (ID or hash) is already stored.
+	ErrExists = errors.New("store: already exists")
+	// ErrCodeUsed: the authorization code was consumed before. Stores
+	// return it as a *[CodeUsedError] that carries the code's family.
+	ErrCodeUsed = errors.New("store: authorization code already used")
+	// ErrReused: a refresh token that is no longer its family's current one
+	// was presented. The caller revokes the family.
+	ErrReused = errors.New("store: refresh token reused")
+	// ErrRevoked: the refresh family was revoked.
+	ErrRevoked = errors.New("store: revoked")
+)
+
+// CodeUsedError is returned by [Codes.ConsumeCode] for a code that was
+// consumed before. It matches [ErrCodeUsed] with [errors.Is] and names the
+// family of the tokens the first consumption issued, so the caller can
+// revoke them (RFC 6749 §4.1.2).
+type CodeUsedError struct {
+	FamilyID string
+}
+
+func (e *CodeUsedError) Error() string { return "store: authorization code already used" }
+
+// Is reports whether target is [ErrCodeUsed].
+func (e *CodeUsedError) Is(target error) bool { return target == ErrCodeUsed }
+
+// Hash is the SHA-256 of a secret. Stores keep hashes, never secrets.
+type Hash [32]byte
+
+// IsZero reports whether h is the zero hash, which never matches a secret.
+func (h Hash) IsZero() bool { return h == Hash{} }
+
+// Kind is the kind of a tap_ secret.
+type Kind uint8
+
+// The kinds of tap_ secrets. The zero Kind is invalid.
+const (
+	KindAPI          Kind = iota + 1 // a personal API token, tap_
+	KindAccess                       // an OAuth access token, tap_
+	KindRefresh                      // an OAuth refresh token, tap_refresh_
+	KindSession                      // a web session, tap_session_
+	KindCode                         // an authorization code, tap_code_
+	KindClientSecret                 // an OAuth client secret, tap_secret_
+)
+
+var kindNames = [...]string{"invalid", "api", "access", "refresh", "session", "code", "client_secret"}
+
+// String returns the kind's lower-case name ("api", "refresh", …).
+func (k Kind) String() string {
+	if int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return "invalid"
+}
+
+// Token is a stored token: an API token, an OAuth access or refresh token, or
+// a web session. A Token whose Hash is zero, whose ID is empty or whose
+// ExpiresAt is zero is not a valid record; the library treats it as not
+// found.
+type Token struct {
+	ID         string      // public ID, safe to show and log; never the secret
+	Hash       Hash        // SHA-256 of the secret
+	Kind       Kind        // KindAPI, KindAccess, KindRefresh or KindSession
+	UserID     string      // the user; empty for a client_credentials token
+	OrgID      string      // the organization the token acts in
+	ClientID   string      // the OAuth client; empty for API tokens and sessions
+	FamilyID   string      // the grant family (OAuth tokens of one code); empty otherwise
+	Name       string      // a label chosen by the user (API tokens)
+	Scopes     scope.Set   // the scopes granted when the token was made
+	CreatedAt  time.Time   // when it was created
+	ExpiresAt  time.Time   // when it stops working; never zero
+	LastUsedAt time.Time   // last recorded use; zero if never used
+	RevokedAt  time.Time   // when it was revoked; zero while live
+}
+
+// Revoked reports whether the token was revoked.
+func (t *Token) Revoked() bool { return !t.RevokedAt.IsZero() }
+
+// Client is a registered OAuth client.
+type Client struct {
+	ID string
+	// SecretHashes holds the SHA-256 of each live client secret: one, or two
+	// while a secret is being rotated. Empty for public clients.
+	SecretHashes []Hash
+	// Public clients (single-page and mobile apps) cannot keep a secret and
+	// authenticate with "none"; they must use PKCE.
+	Public bool
+	// RedirectURIs are matched byte for byte (loopback URIs in any port).
+	RedirectURIs []string
+	// GrantTypes allowed: "authorization_code", "refresh_token",
+	// "client_credentials".
+	GrantTypes []string
+	// Scopes the client may ever be granted.
+	Scopes scope.Set
+	// OrgID is the organization that owns the client; client_credentials
+	// tokens act in it.
+	OrgID string
+	// Name is shown on the consent page.
+	Name string
+}
+
+// Code is an authorization code waiting for redemption.
+type Code struct {
+	Hash        Hash      // SHA-256 of the code
+	ClientID    string    // the client it was issued to
+	UserID      string    // the user who approved it
+	OrgID       string    // the user's organization
+	RedirectURI string    // the redirect_uri of the authorization request
+	Scopes      scope.Set // the granted scope
+	Challenge   string    // the PKCE S256 code_challenge; empty if none
+	FamilyID    string    // family of every token its redemption issues
+	CreatedAt   time.Time // when it was issued
+	ExpiresAt   time.Time // when it stops being redeemable; never zero
+}
+
+// Family is a refresh-token family: the grant one authorization code
+// started, and the refresh tokens rotated from it. Exactly one refresh token
+// of a family is current at a time.
+type Family struct {
+	ID        string    // family ID; also FamilyID of its tokens
+	ClientID  string    // the client it was issued to
+	UserID    string    // the user who granted it
+	OrgID     string    // the user's organization
+	Scopes    scope.Set // the original grant; a refresh may narrow it
+	Current   Hash      // hash of the current refresh token
+	Rotations int       // how many times it rotated
+	CreatedAt time.Time // when the family started
+	ExpiresAt time.Time // absolute end of the family; never zero
+	RevokedAt time.Time // when it was revoked; zero while live
+}
+
+// Revoked reports whether the family was revoked.
+func (f *Family) Revoked() bool { return !f.RevokedAt.IsZero() }
+
+// User is what the host's directory says about a user now.
+type User struct {
+	ID     string
+	OrgID  string // the organization the user belongs to
+	Active bool   // false once deprovisioned or suspended
+	// Permissions are the user's current permissions in the organization;
+	// a token never grants more than these.
+	Permissions scope.Set
+}
+
+// Tokens stores API tokens, OAuth access and refresh tokens and web
+// sessions, keyed by ID and by hash. Implementations must be safe for
+// concurrent use.
+type Tokens interface {
+	// CreateToken stores t. It returns an error matching ErrExists when a
+	// token with the same ID or hash is already stored.
+	CreateToken(ctx context.Context, t Token) error
+
+	// TokenByHash returns the token whose Hash is h, including revoked and
+	// expired ones: the caller checks them against its clock. Not found →
+	// ErrNotFound. This is the hot path of every request: it should take
+	// no exclusive lock.
+	TokenByHash(ctx context.Context, h Hash) (Token, error)
+
+	// ListTokens returns every token of the user, of every kind, revoked and
+	// expired ones included, in creation order. No tokens → an empty slice
+	// and a nil error.
+	ListTokens(ctx context.Context, userID string) ([]Token, error)
+
+	// RevokeToken marks the token revoked at the given time. Not found →
+	// ErrNotFound. Idempotent: revoking a revoked token succeeds and keeps
+	// the first RevokedAt.
+	RevokeToken(ctx context.Context, id string, at time.Time) error
+
+	// TouchToken records a use of the token at the given time (LastUsedAt).
+	// Not found → ErrNotFound. A touch earlier than the recorded one is
+	// ignored.
+	TouchToken(ctx context.Context, id string, at time.Time) error
+}
+
+// Codes stores authorization codes. Implementations must be safe for
+// concurrent use.
+type Codes interface {
+	// SaveCode stores c. A code with the same hash → ErrExists.
+	SaveCode(ctx context.Context, c Code) error
+
+	// ConsumeCode atomically marks the code with hash h as used and returns
+	// it. Of any number of concurrent calls for one code exactly one
+	// succeeds. A later call returns a *CodeUsedError (matching
+	// ErrCodeUsed) carrying the code's FamilyID. Unknown code, or a code
+	// whose ExpiresAt is not after at → ErrNotFound. A code of a user that
+	// was deprovisioned (see [Deprovisioner]) → ErrNotFound.
+	ConsumeCode(ctx context.Context, h Hash, at time.Time) (Code, error)
+}
+
+// Families stores refresh-token families. Implementations must be safe for
+// concurrent use.
+type Families interface {
+	// CreateFamily stores f. A family with the same ID → ErrExists.
+	CreateFamily(ctx context.Context, f Family) error
+
+	// RotateFamily is a compare-and-swap: if presented is the family's
+	// Current hash, it sets Current to next, increments Rotations, marks
+	// the token whose hash is presented revoked at the given time, and
+	// returns the updated family. Of any number of concurrent rotations
+	// with one presented hash exactly one succeeds. Otherwise:
+	//   - unknown family → ErrNotFound;
+	//   - revoked family → ErrRevoked;
+	//   - presented is not Current (a rotated-out token) → ErrReused; the
+	//     family is left unchanged and the caller revokes it.
+	RotateFamily(ctx context.Context, id string, presented, next Hash, at time.Time) (Family, error)
+
+	// RevokeFamily revokes the family and every token whose FamilyID is id
+	// (its access and refresh tokens), at the given time. Idempotent; it
+	// succeeds when no family record exists, still revoking the tokens
+	// that name it (a code redeemed without a refresh token).
+	RevokeFamily(ctx context.Context, id string, at time.Time) error
+}
+
+// Clients looks up registered OAuth clients. Implementations must be safe
+// for concurrent use.
+type Clients interface {
+	// Client returns the client with the given ID. Not found → ErrNotFound.
+	Client(ctx context.Context, id string) (Client, error)
+}
+
+// Users is the host's directory of users. Implementations must be safe for
+// concurrent use.
+type Users interface {
+	// User returns what the directory says about the user now. Not found →
+	// ErrNotFound; the library then treats the user's tokens as invalid.
+	User(ctx context.Context, id string) (User, error)
+}
+
+// Deprovisioner revokes everything of a user in one call.
+type Deprovisioner interface {
+	// RevokeUser revokes, at the given time, every token of the user (API,
+	// access, refresh, session), every refresh family of the user, and makes
+	// every unredeemed code of the user unredeemable. Idempotent; an unknown
+	// user is not an error. Nothing it revoked is revived later, whatever
+	// the directory says.
+	RevokeUser(ctx context.Context, userID string, at time.Time) error
+}
+
+// Store is everything the library needs from a host: 13 methods in all.
+type Store interface {
+	Tokens
+	Codes
+	Families
+	Clients
+	Users
+	Deprovisioner
+}
+
+// Sweeper is an optional capability: deleting records that expired.
+// The library probes for it with a type assertion.
+type Sweeper interface {
+	// DeleteExpired deletes at most limit tokens, codes and families whose
+	// ExpiresAt is before the given time, and returns how many it deleted.
+	// Callers repeat until it returns fewer than limit.
+	DeleteExpired(ctx context.Context, before time.Time, limit int) (int, error)
+}
+
+// ClientLister is an optional capability for admin screens.
+type ClientLister interface {
+	// ListClients returns every registered client, ordered by ID.
+	ListClients(ctx context.Context) ([]Client, error)
+}
