@@ -73,19 +73,19 @@ func (k Kind) String() string {
 // ExpiresAt is zero is not a valid record; the library treats it as not
 // found.
 type Token struct {
-	ID         string      // public ID, safe to show and log; never the secret
-	Hash       Hash        // SHA-256 of the secret
-	Kind       Kind        // KindAPI, KindAccess, KindRefresh or KindSession
-	UserID     string      // the user; empty for a client_credentials token
-	OrgID      string      // the organization the token acts in
-	ClientID   string      // the OAuth client; empty for API tokens and sessions
-	FamilyID   string      // the grant family (OAuth tokens of one code); empty otherwise
-	Name       string      // a label chosen by the user (API tokens)
-	Scopes     scope.Set   // the scopes granted when the token was made
-	CreatedAt  time.Time   // when it was created
-	ExpiresAt  time.Time   // when it stops working; never zero
-	LastUsedAt time.Time   // last recorded use; zero if never used
-	RevokedAt  time.Time   // when it was revoked; zero while live
+	ID         string    // public ID, safe to show and log; never the secret
+	Hash       Hash      // SHA-256 of the secret
+	Kind       Kind      // KindAPI, KindAccess, KindRefresh or KindSession
+	UserID     string    // the user; empty for a client_credentials token
+	OrgID      string    // the organization the token acts in
+	ClientID   string    // the OAuth client; empty for API tokens and sessions
+	FamilyID   string    // the grant family (OAuth tokens of one code); empty otherwise
+	Name       string    // a label chosen by the user (API tokens)
+	Scopes     scope.Set // the scopes granted when the token was made
+	CreatedAt  time.Time // when it was created
+	ExpiresAt  time.Time // when it stops working; never zero
+	LastUsedAt time.Time // last recorded use; zero if never used
+	RevokedAt  time.Time // when it was revoked; zero while live
 }
 
 // Revoked reports whether the token was revoked.
