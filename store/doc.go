@@ -9,9 +9,10 @@
 // # What a host implements
 //
 // API tokens, the authorization code grant with PKCE, refresh tokens with
-// rotation and client credentials need [Store]: 13 methods.
+// rotation and client credentials need [Store]: 14 methods.
 //
-//	Tokens        CreateToken, TokenByHash, ListTokens, RevokeToken, TouchToken
+//	Tokens        CreateToken, TokenByHash, ListTokens, RevokeToken,
+//	              ExpireToken, TouchToken
 //	Codes         SaveCode, ConsumeCode
 //	Families      CreateFamily, RotateFamily, RevokeFamily
 //	Clients       Client

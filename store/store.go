@@ -178,8 +178,15 @@ type Tokens interface {
 
 	// RevokeToken marks the token revoked at the given time. Not found →
 	// ErrNotFound. Idempotent: revoking a revoked token succeeds and keeps
-	// the first RevokedAt.
+	// the first RevokedAt. A revoked token stays revoked whatever the
+	// clock says: revocation is state, not time.
 	RevokeToken(ctx context.Context, id string, at time.Time) error
+
+	// ExpireToken moves the token's ExpiresAt earlier, to at, when at is
+	// before the recorded ExpiresAt; it never moves it later. Not found →
+	// ErrNotFound. Rotation with a grace period uses it to end the old
+	// token's life at the end of the grace period.
+	ExpireToken(ctx context.Context, id string, at time.Time) error
 
 	// TouchToken records a use of the token at the given time (LastUsedAt).
 	// Not found → ErrNotFound. A touch earlier than the recorded one is
@@ -251,7 +258,7 @@ type Deprovisioner interface {
 	RevokeUser(ctx context.Context, userID string, at time.Time) error
 }
 
-// Store is everything the library needs from a host: 13 methods in all.
+// Store is everything the library needs from a host: 14 methods in all.
 type Store interface {
 	Tokens
 	Codes
