@@ -1,0 +1,51 @@
+// Package storetest checks that an implementation of the [store] interfaces
+// keeps the contracts tapioca.dev/auth depends on, and provides [Faulty], a
+// store wrapper that injects failures for tests of the packages above.
+//
+// It imports only the standard library (and the library's own store and
+// scope packages), so an implementer running it pulls in nothing.
+//
+// # Typical usage
+//
+// In the tests of your store package:
+//
+//	func TestStore(t *testing.T) {
+//		storetest.Test(t, func(t *testing.T) (store.Store, storetest.Fixtures) {
+//			s := mystore.New(testDB(t))
+//			return s, s // when the store can also write users and clients
+//		})
+//	}
+//
+// [Test] calls the factory once per behaviour, in a subtest of its own
+// (t.Run per behaviour: "NotFound", "TokenRoundTrip", "CodeConcurrent", …),
+// so a failure names the contract that broke and go test -run selects one.
+// The factory may return a fresh store each time or the same one: every
+// record the suite writes has an ID and a hash unique to the run (a random
+// per-run prefix), so the suite can run against one shared database, again
+// and again, without cleaning up. The suite never runs its subtests in
+// parallel.
+//
+// [Fixtures] is the small setup interface the suite needs beyond
+// [store.Store]: creating and updating users and clients, which belong to
+// the host and which [store.Store] only reads. A host whose users live
+// elsewhere (a directory service) returns a Fixtures that writes wherever
+// its [store.Users] reads from.
+//
+// The suite uses fixed timestamps in 2026 (never the wall clock), never
+// sleeps, and checks times with [time.Time.Equal] at whole-second
+// precision, so stores that keep microseconds (PostgreSQL) or drop the time
+// zone pass. Scope sets are built from [scope.Default] and compared by
+// their canonical string. Optional capabilities ([store.Sweeper],
+// [store.ClientLister]) are tested when the store has them and skipped
+// with t.Skip when it has not.
+//
+// # Fault injection
+//
+// [NewFaulty] wraps any [store.Store]:
+//
+//	fs := storetest.NewFaulty(memstore.New())
+//	fs.Fail("TokenByHash", nil)   // every lookup fails with ErrInjected
+//	fs.Hang(storetest.AllMethods) // every method blocks until ctx is done
+//	fs.Heal(storetest.AllMethods)
+//	n := fs.Calls("TokenByHash")  // a spy: how many lookups reached the store
+package storetest
