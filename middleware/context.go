@@ -1,0 +1,61 @@
+package middleware
+
+import (
+	"context"
+
+	"tapioca.dev/auth/token"
+)
+
+// ctxKey is the context key of the authentication result.
+type ctxKey struct{}
+
+// authInfo is what [Authenticator.Authenticate] leaves in the context.
+type authInfo struct {
+	p token.Principal
+	a *Authenticator
+}
+
+// authContext carries an authInfo. It stands in for context.WithValue so
+// that the value and the context node are one allocation instead of two on
+// every request; it forwards everything else to its parent, so
+// cancellation propagates as usual.
+type authContext struct {
+	context.Context
+	info authInfo
+}
+
+func (c *authContext) Value(key any) any {
+	if key == (ctxKey{}) {
+		return &c.info
+	}
+	return c.Context.Value(key)
+}
+
+func (c *authContext) String() string { return "middleware.authContext" }
+
+func newContext(parent context.Context, p token.Principal, a *Authenticator) context.Context {
+	return &authContext{Context: parent, info: authInfo{p: p, a: a}}
+}
+
+func infoFrom(ctx context.Context) *authInfo {
+	i, _ := ctx.Value(ctxKey{}).(*authInfo)
+	return i
+}
+
+// FromContext returns the principal that [Authenticator.Authenticate]
+// verified for the request whose context is ctx, and whether there is one.
+func FromContext(ctx context.Context) (token.Principal, bool) {
+	if i := infoFrom(ctx); i != nil {
+		return i.p, true
+	}
+	return token.Principal{}, false
+}
+
+// NewContext returns a copy of ctx that carries p as if
+// [Authenticator.Authenticate] had verified it, for tests of handlers that
+// read [FromContext] and for hosts that authenticate some other way. Scope
+// and organization checks of the returned context answer errors with
+// [WriteError].
+func NewContext(ctx context.Context, p token.Principal) context.Context {
+	return newContext(ctx, p, nil)
+}
