@@ -1,0 +1,80 @@
+package pgstore
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"tapioca.dev/auth/store"
+)
+
+// CreateToken stores t. A token with the same ID or hash → ErrExists.
+func (s *Store) CreateToken(ctx context.Context, t store.Token) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO tapioca_tokens (`+tokenColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+		t.ID, t.Hash[:], int16(t.Kind), t.UserID, t.OrgID, t.ClientID, t.FamilyID, t.Name, scopes(t.Scopes),
+		ts(t.CreatedAt), ts(t.ExpiresAt), ts(t.LastUsedAt), ts(t.RevokedAt))
+	return wrap("create token "+t.ID, err)
+}
+
+// TokenByHash returns the token whose hash is h, revoked and expired ones
+// included. Not found → ErrNotFound. One indexed read, no lock.
+func (s *Store) TokenByHash(ctx context.Context, h store.Hash) (store.Token, error) {
+	t, err := s.scanToken(s.pool.QueryRow(ctx, `SELECT `+tokenColumns+` FROM tapioca_tokens WHERE hash = $1`, h[:]))
+	if err != nil {
+		return store.Token{}, wrap("token by hash", err)
+	}
+	return t, nil
+}
+
+// ListTokens returns every token of the user in creation order; none → an
+// empty slice.
+func (s *Store) ListTokens(ctx context.Context, userID string) ([]store.Token, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+tokenColumns+` FROM tapioca_tokens WHERE user_id = $1 ORDER BY seq`, userID)
+	if err != nil {
+		return nil, wrap("list tokens", err)
+	}
+	defer rows.Close()
+	out := []store.Token{}
+	for rows.Next() {
+		t, err := s.scanToken(rows)
+		if err != nil {
+			return nil, wrap("list tokens", err)
+		}
+		out = append(out, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap("list tokens", err)
+	}
+	return out, nil
+}
+
+// RevokeToken marks the token revoked at the given time, keeping the first
+// revocation time. Not found → ErrNotFound.
+func (s *Store) RevokeToken(ctx context.Context, id string, at time.Time) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE tapioca_tokens SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1`, id, ts(at))
+	if err != nil {
+		return wrap("revoke token "+id, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("pgstore: revoke token %s: %w", id, store.ErrNotFound)
+	}
+	return nil
+}
+
+// TouchToken records a use at the given time unless a later one is already
+// recorded. Not found → ErrNotFound.
+func (s *Store) TouchToken(ctx context.Context, id string, at time.Time) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE tapioca_tokens SET last_used_at = $2
+		WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2)`, id, ts(at))
+	if err != nil {
+		return wrap("touch token "+id, err)
+	}
+	if tag.RowsAffected() > 0 {
+		return nil
+	}
+	// Nothing updated: an unknown token, or a later use already recorded.
+	var one int
+	err = s.pool.QueryRow(ctx, `SELECT 1 FROM tapioca_tokens WHERE id = $1`, id).Scan(&one)
+	return wrap("touch token "+id, err)
+}
