@@ -30,6 +30,7 @@ func closedPort(t *testing.T) int {
 // Every method of a store whose server refuses connections returns a
 // system error: never a sentinel, never a record.
 func TestConnectionRefusedFailsClosed(t *testing.T) {
+	t.Parallel()
 	url := fmt.Sprintf("postgres://tapioca:pw-not-in-errors@127.0.0.1:%d/tapioca?sslmode=disable&connect_timeout=2", closedPort(t))
 	st, err := pgstore.Open(context.Background(), url)
 	require.NoError(t, err, "the pool connects lazily")
@@ -151,6 +152,7 @@ func killWaiting(t *testing.T, admin *pgx.Conn, app string) {
 // call fail with a system error; the transaction is rolled back entirely,
 // and the pool works again on the next call.
 func TestBackendKilledMidTransaction(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		// lock is run in the blocking session's transaction.
@@ -237,6 +239,7 @@ func refreshHash(t *testing.T, st *pgstore.Store, user string) store.Hash {
 // Killing every connection of the pool fails at most the calls that meet a
 // dead connection, each with a system error; the pool then reconnects.
 func TestPoolRecoversAfterBackendsKilled(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	schema := newSchema(t)
 	pool, app := victimPool(t, schema)

@@ -19,17 +19,20 @@ import (
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
 func TestNewRefusesNilPool(t *testing.T) {
+	t.Parallel()
 	_, err := pgstore.New(nil)
 	require.ErrorIs(t, err, pgstore.ErrNilPool)
 }
 
 func TestOpenHidesMalformedURL(t *testing.T) {
+	t.Parallel()
 	_, err := pgstore.Open(context.Background(), "postgres://user:hunter2secret@127.0.0.1:notaport/db")
 	require.Error(t, err)
 	assert.NotContains(t, err.Error(), "hunter2secret")
 }
 
 func TestMigrations(t *testing.T) {
+	t.Parallel()
 	ms, err := pgstore.Migrations()
 	require.NoError(t, err)
 	require.NotEmpty(t, ms)
@@ -40,6 +43,7 @@ func TestMigrations(t *testing.T) {
 }
 
 func TestMigrateConcurrentAndIdempotent(t *testing.T) {
+	t.Parallel()
 	schema := newSchema(t)
 	ctx := context.Background()
 	const instances = 6
@@ -72,6 +76,7 @@ func TestMigrateConcurrentAndIdempotent(t *testing.T) {
 }
 
 func TestRoundTrips(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st := newStore(t)
 
@@ -114,6 +119,7 @@ func TestRoundTrips(t *testing.T) {
 }
 
 func TestCustomRegistry(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	reg := scope.MustNewRegistry([]string{"read:docs", "write:docs"}, []scope.Implication{{From: "write:docs", To: "read:docs"}})
 	st, err := pgstore.New(newPool(t, newSchema(t)), pgstore.WithRegistry(reg))
@@ -132,6 +138,7 @@ func TestCustomRegistry(t *testing.T) {
 // A stored scope the registry does not know fails the read closed: a
 // system error, never ErrNotFound and never a record with fewer scopes.
 func TestUnknownStoredScopeFailsClosed(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st := newStore(t)
 	h := secretHash()
@@ -144,6 +151,7 @@ func TestUnknownStoredScopeFailsClosed(t *testing.T) {
 }
 
 func TestConsumeCodeOneWinner(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st := newStore(t)
 	c := store.Code{Hash: secretHash(), ClientID: "c", UserID: "u", FamilyID: "fam1", CreatedAt: t0, ExpiresAt: t0.Add(time.Minute)}
@@ -185,6 +193,7 @@ func TestConsumeCodeOneWinner(t *testing.T) {
 }
 
 func TestRotateFamilyOneWinner(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st := newStore(t)
 	r0 := secretHash()
@@ -230,6 +239,7 @@ func TestRotateFamilyOneWinner(t *testing.T) {
 }
 
 func TestRevokeUserCascade(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st := newStore(t)
 	seedUser(t, st, "u")
@@ -249,6 +259,7 @@ func TestRevokeUserCascade(t *testing.T) {
 }
 
 func TestDeleteExpiredInBatches(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st := newStore(t)
 	for i := range 7 {

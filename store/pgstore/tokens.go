@@ -62,6 +62,29 @@ func (s *Store) RevokeToken(ctx context.Context, id string, at time.Time) error 
 	return nil
 }
 
+// ExpireToken moves the token's ExpiresAt earlier, to at; never later.
+// Not found → ErrNotFound.
+func (s *Store) ExpireToken(ctx context.Context, id string, at time.Time) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE tapioca_tokens SET expires_at = $2
+		WHERE id = $1 AND (expires_at IS NULL OR expires_at > $2)`, id, ts(at))
+	if err != nil {
+		return wrap("expire token "+id, err)
+	}
+	if tag.RowsAffected() > 0 {
+		return nil
+	}
+	return s.exists(ctx, "expire token", id)
+}
+
+// exists returns nil if the token with the given ID exists, else
+// ErrNotFound: the second half of the conditional updates above, when
+// they updated nothing.
+func (s *Store) exists(ctx context.Context, op, id string) error {
+	var one int
+	err := s.pool.QueryRow(ctx, `SELECT 1 FROM tapioca_tokens WHERE id = $1`, id).Scan(&one)
+	return wrap(op+" "+id, err)
+}
+
 // TouchToken records a use at the given time unless a later one is already
 // recorded. Not found → ErrNotFound.
 func (s *Store) TouchToken(ctx context.Context, id string, at time.Time) error {
@@ -74,7 +97,5 @@ func (s *Store) TouchToken(ctx context.Context, id string, at time.Time) error {
 		return nil
 	}
 	// Nothing updated: an unknown token, or a later use already recorded.
-	var one int
-	err = s.pool.QueryRow(ctx, `SELECT 1 FROM tapioca_tokens WHERE id = $1`, id).Scan(&one)
-	return wrap("touch token "+id, err)
+	return s.exists(ctx, "touch token", id)
 }
