@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
-	"strings"
 	"unsafe"
 
 	"tapioca.dev/auth/store"
@@ -83,58 +82,102 @@ func (*malformedError) Is(target error) bool { return target == ErrInvalid }
 // I/O and does not allocate. A valid checksum proves only that s is not a
 // typo or a look-alike; it authenticates nothing.
 func Parse(s string) (Kind, error) {
-	k := prefixKind(s)
-	if k == 0 || !checksumOK(s) {
+	k, crc := prefixOf(s)
+	if k == 0 {
+		return 0, ErrMalformed
+	}
+	body := s[len(s)-BodyLen:]
+	// Validate the body and decode the checksum in one pass: decode[c] is
+	// -1 for a byte outside the alphabet, so bad goes negative.
+	var bad int8
+	for i := 0; i < RandomLen; i++ {
+		bad |= decode[body[i]]
+	}
+	var want uint64
+	for i := RandomLen; i < BodyLen; i++ {
+		d := decode[body[i]]
+		bad |= d
+		want = want*62 + uint64(uint8(d))
+	}
+	if bad < 0 || want != uint64(crcUpdate(crc, body[:RandomLen])) {
 		return 0, ErrMalformed
 	}
 	return k, nil
 }
 
-// prefixKind returns the kind by prefix when s has a known prefix followed
-// by exactly BodyLen base62 characters.
-func prefixKind(s string) Kind {
-	if !strings.HasPrefix(s, PrefixBearer) {
-		return 0
-	}
-	var k Kind
+// prefixOf returns the kind of s by its prefix and length, and the CRC32 of
+// the prefix; 0 when s is not PREFIX + BodyLen bytes for a known prefix.
+func prefixOf(s string) (Kind, uint32) {
 	switch len(s) {
 	case len(PrefixBearer) + BodyLen:
-		k = KindAPI
-	case len(PrefixRefresh) + BodyLen:
+		if s[:len(PrefixBearer)] == PrefixBearer {
+			return KindAPI, crcBearer
+		}
+	case len(PrefixRefresh) + BodyLen: // = len(PrefixSession) + BodyLen
 		if s[:len(PrefixRefresh)] == PrefixRefresh {
-			k = KindRefresh
-		} else if s[:len(PrefixSession)] == PrefixSession {
-			k = KindSession
+			return KindRefresh, crcRefresh
+		}
+		if s[:len(PrefixSession)] == PrefixSession {
+			return KindSession, crcSession
 		}
 	case len(PrefixCode) + BodyLen:
 		if s[:len(PrefixCode)] == PrefixCode {
-			k = KindCode
+			return KindCode, crcCode
 		}
 	case len(PrefixClientSecret) + BodyLen:
 		if s[:len(PrefixClientSecret)] == PrefixClientSecret {
-			k = KindClientSecret
+			return KindClientSecret, crcClientSecret
 		}
 	}
-	if k == 0 {
-		return 0
-	}
-	for i := len(s) - BodyLen; i < len(s); i++ {
-		if decode[s[i]] < 0 {
-			return 0
-		}
-	}
-	return k
+	return 0, 0
 }
 
-// checksumOK reports whether the last ChecksumLen characters of s are the
-// base62 CRC32 of the rest. s's body is known to be base62.
-func checksumOK(s string) bool {
-	n := len(s) - ChecksumLen
-	var want uint64
-	for i := n; i < len(s); i++ {
-		want = want*62 + uint64(decode[s[i]])
+// The CRC32 (IEEE) of each prefix: Parse continues from there over the
+// random part, so crcUpdate(crcBearer, R) = crc32.ChecksumIEEE("tap_" + R).
+var (
+	crcBearer       = crc32.ChecksumIEEE([]byte(PrefixBearer))
+	crcRefresh      = crc32.ChecksumIEEE([]byte(PrefixRefresh))
+	crcSession      = crc32.ChecksumIEEE([]byte(PrefixSession))
+	crcCode         = crc32.ChecksumIEEE([]byte(PrefixCode))
+	crcClientSecret = crc32.ChecksumIEEE([]byte(PrefixClientSecret))
+)
+
+// crcTable8 holds the slicing-by-8 tables of CRC32 IEEE. hash/crc32 has
+// them too but reaches them through a sync.Once and a dispatch that cost
+// more than the 22 bytes of a secret; this is the same algorithm inlined.
+var crcTable8 = func() (t [8][256]uint32) {
+	t[0] = *crc32.IEEETable
+	for i := range 256 {
+		crc := t[0][i]
+		for j := 1; j < 8; j++ {
+			crc = t[0][crc&0xff] ^ (crc >> 8)
+			t[j][i] = crc
+		}
 	}
-	return want == uint64(crc32.ChecksumIEEE(bytesOf(s[:n])))
+	return t
+}()
+
+// crcUpdate returns the CRC32 (IEEE) of the data whose checksum is crc
+// followed by p, as crc32.Update(crc, crc32.IEEETable, p) does.
+func crcUpdate(crc uint32, p string) uint32 {
+	t := &crcTable8
+	crc = ^crc
+	for len(p) >= 8 {
+		crc ^= uint32(p[0]) | uint32(p[1])<<8 | uint32(p[2])<<16 | uint32(p[3])<<24
+		crc = t[0][p[7]] ^ t[1][p[6]] ^ t[2][p[5]] ^ t[3][p[4]] ^
+			t[4][crc>>24] ^ t[5][(crc>>16)&0xff] ^
+			t[6][(crc>>8)&0xff] ^ t[7][crc&0xff]
+		p = p[8:]
+	}
+	if len(p) >= 4 {
+		crc ^= uint32(p[0]) | uint32(p[1])<<8 | uint32(p[2])<<16 | uint32(p[3])<<24
+		crc = t[0][crc>>24] ^ t[1][(crc>>16)&0xff] ^ t[2][(crc>>8)&0xff] ^ t[3][crc&0xff]
+		p = p[4:]
+	}
+	for i := 0; i < len(p); i++ {
+		crc = t[0][byte(crc)^p[i]] ^ (crc >> 8)
+	}
+	return ^crc
 }
 
 // bytesOf returns a read-only view of s's bytes without copying. The result
@@ -155,35 +198,57 @@ var decode = func() (d [256]int8) {
 // fails; nothing is issued then.
 var ErrRandom = errors.New("token: random source failed")
 
-// Generate returns a new secret of kind k drawn from crypto/rand.
-func Generate(k Kind) (Secret, error) { return generate(rand.Reader, k) }
+// Generate returns a new secret of kind k drawn from crypto/rand. A failing
+// random source returns an error matching [ErrRandom] and no secret.
+func Generate(k Kind) (Secret, error) { return generate(nil, k) }
 
+// generate makes a secret of kind k from r, or from crypto/rand when r is
+// nil. It allocates once: the Secret's value.
 func generate(r io.Reader, k Kind) (Secret, error) {
 	prefix := Prefix(k)
 	if prefix == "" {
 		return Secret{}, fmt.Errorf("token: cannot generate a secret of kind %d", k)
 	}
-	buf := make([]byte, len(prefix)+BodyLen)
+	v := &secretValue{kind: k, n: uint8(len(prefix) + BodyLen)}
+	buf := v.buf[:v.n]
 	copy(buf, prefix)
 	if err := randomBase62(r, buf[len(prefix):len(prefix)+RandomLen]); err != nil {
 		return Secret{}, err
 	}
-	sum := crc32.ChecksumIEEE(buf[:len(prefix)+RandomLen])
-	for i := len(buf) - 1; i >= len(buf)-ChecksumLen; i-- {
+	putChecksum(buf)
+	return Secret{v: v}, nil
+}
+
+// putChecksum writes the base62 CRC32 of buf[:len(buf)-ChecksumLen] into
+// the last ChecksumLen bytes of buf, most significant digit first.
+func putChecksum(buf []byte) {
+	n := len(buf) - ChecksumLen
+	sum := crc32.ChecksumIEEE(buf[:n]) // the reference implementation, not crcUpdate
+	for i := len(buf) - 1; i >= n; i-- {
 		buf[i] = alphabet[sum%62]
 		sum /= 62
 	}
-	return Secret{s: string(buf), kind: k}, nil
 }
 
 // randomBase62 fills dst with characters drawn uniformly from the base62
-// alphabet. It rejects bytes ≥ 248 (= 4·62) so that every character is
-// equally likely: no modulo bias.
+// alphabet, reading random bytes from r, or from crypto/rand when r is nil.
+// It rejects bytes ≥ 248 (= 4·62) so that every character is equally
+// likely: no modulo bias.
 func randomBase62(r io.Reader, dst []byte) error {
-	var pool [48]byte
+	var pool [32]byte
 	filled := 0
 	for filled < len(dst) {
-		if _, err := io.ReadFull(r, pool[:]); err != nil {
+		var err error
+		if r == nil {
+			// crypto/rand.Read keeps pool on the stack; an io.Reader
+			// interface call would move it to the heap.
+			_, err = rand.Read(pool[:])
+		} else {
+			tmp := make([]byte, len(pool)) // keeps pool off the heap
+			_, err = io.ReadFull(r, tmp)
+			copy(pool[:], tmp)
+		}
+		if err != nil {
 			return fmt.Errorf("%w: %v", ErrRandom, err)
 		}
 		for _, b := range pool {
@@ -200,15 +265,20 @@ func randomBase62(r io.Reader, dst []byte) error {
 	return nil
 }
 
-// newID returns a public identifier: prefix + 16 random base62 characters.
-// IDs are not secrets and share nothing with one.
+// idLen is the number of random base62 characters of a public ID: 95 bits,
+// enough that IDs never collide.
+const idLen = 16
+
+// newID returns a public identifier: prefix + 16 random base62 characters
+// from r (crypto/rand when nil). IDs are not secrets and share nothing with
+// one.
 func newID(r io.Reader, prefix string) (string, error) {
-	buf := make([]byte, len(prefix)+16)
+	buf := make([]byte, len(prefix)+idLen)
 	copy(buf, prefix)
 	if err := randomBase62(r, buf[len(prefix):]); err != nil {
 		return "", err
 	}
-	return string(buf), nil
+	return unsafe.String(&buf[0], len(buf)), nil
 }
 
 // Hash returns the SHA-256 of a secret: what a store keeps instead of it.

@@ -1,0 +1,172 @@
+package token
+
+import (
+	"bytes"
+	"fmt"
+	"log/slog"
+	"strings"
+)
+
+// Match is a tap_ secret that [Scan] found in a text. Printing a Match
+// never shows the secret: its Secret field redacts itself.
+type Match struct {
+	// Kind is the kind as the prefix tells it: [KindAPI] for "tap_" (an
+	// API or OAuth access token), [KindRefresh], [KindSession], [KindCode]
+	// or [KindClientSecret].
+	Kind Kind
+	// Offset is the byte offset of the secret in the text.
+	Offset int
+	// Length is the secret's length in bytes.
+	Length int
+	// Secret is the secret found; [Secret.Reveal] returns it.
+	Secret Secret
+}
+
+// scanPrefixes are the prefixes to try after "tap_", most specific first.
+var scanPrefixes = [...]struct {
+	prefix string
+	kind   Kind
+}{
+	{PrefixRefresh, KindRefresh},
+	{PrefixSession, KindSession},
+	{PrefixClientSecret, KindClientSecret},
+	{PrefixCode, KindCode},
+	{PrefixBearer, KindAPI},
+}
+
+func isBase62(c byte) bool { return decode[c] >= 0 }
+
+// Scan finds the tap_ secrets of every kind in text and reports those whose
+// checksum holds, in order. It is what a pre-commit hook or a CI secret
+// scanner needs: look-alikes ("tap_xxxx…" in documentation, typos) fail the
+// checksum and are not reported. A secret must stand on its own: the
+// character before "tap_" and the one after the body, if any, must not be
+// letters or digits, so a secret-shaped piece of a longer base62 run is not
+// a match. Scan does no I/O.
+func Scan(text string) []Match {
+	var out []Match
+	for from := 0; ; {
+		start, end, k := next(text, from, true)
+		if start < 0 {
+			return out
+		}
+		out = append(out, Match{
+			Kind: k, Offset: start, Length: end - start,
+			Secret: newSecret(text[start:end], k),
+		})
+		from = end
+	}
+}
+
+// Redact returns text with every secret that [Scan] finds replaced by
+// [Mask]. It is more eager than Scan on one side: it also redacts a secret
+// glued to letters or digits before it (as in URL-encoded "%3Dtap_…" or an
+// escaped "\ntap_…"), since a missed redaction costs more than a redacted
+// look-alike. Text without a secret is returned unchanged, without
+// allocating.
+func Redact(text string) string {
+	start, end, _ := next(text, 0, false)
+	if start < 0 {
+		return text
+	}
+	var b strings.Builder
+	b.Grow(len(text))
+	last := 0
+	for start >= 0 {
+		b.WriteString(text[last:start])
+		b.WriteString(Mask)
+		last = end
+		start, end, _ = next(text, end, false)
+	}
+	b.WriteString(text[last:])
+	return b.String()
+}
+
+// next returns the bounds and kind of the first secret in text at or after
+// from, or start = -1. With strict, the secret must not follow a base62
+// character.
+func next(text string, from int, strict bool) (start, end int, k Kind) {
+	for from < len(text) {
+		i := strings.Index(text[from:], PrefixBearer)
+		if i < 0 {
+			break
+		}
+		i += from
+		if !strict || i == 0 || !isBase62(text[i-1]) {
+			if k, n := secretAt(text[i:]); k != 0 {
+				return i, i + n, k
+			}
+		}
+		from = i + len(PrefixBearer) // "tap_" cannot overlap itself
+	}
+	return -1, -1, 0
+}
+
+// secretAt reports the kind and length of the secret at the start of s, which
+// begins with "tap_": a known prefix, a body whose checksum holds, and no
+// base62 character right after it.
+func secretAt(s string) (Kind, int) {
+	for _, p := range scanPrefixes {
+		if !strings.HasPrefix(s, p.prefix) {
+			continue
+		}
+		n := len(p.prefix) + BodyLen
+		if len(s) < n || (len(s) > n && isBase62(s[n])) {
+			return 0, 0
+		}
+		k, err := Parse(s[:n])
+		if err != nil {
+			return 0, 0
+		}
+		return k, n
+	}
+	return 0, 0
+}
+
+// ReplaceAttr is a [slog.HandlerOptions] ReplaceAttr function that redacts
+// secrets from log attributes: a [Secret] becomes [Mask], and every secret
+// that [Redact] finds in a string value, the message, an error's text, a
+// []byte or the %+v form of any other value is masked (such a value is then
+// logged as its redacted string). Use it as a safety net around code you do
+// not control; this library's own logs carry no secrets.
+//
+//	h := slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{ReplaceAttr: token.ReplaceAttr})
+func ReplaceAttr(_ []string, a slog.Attr) slog.Attr {
+	switch a.Value.Kind() {
+	case slog.KindString:
+		if s := a.Value.String(); strings.Contains(s, PrefixBearer) {
+			if r := Redact(s); r != s {
+				a.Value = slog.StringValue(r)
+			}
+		}
+	case slog.KindLogValuer:
+		a.Value = a.Value.Resolve()
+		if a.Value.Kind() != slog.KindLogValuer && a.Value.Kind() != slog.KindGroup {
+			return ReplaceAttr(nil, a)
+		}
+	case slog.KindAny:
+		var s string
+		switch v := a.Value.Any().(type) {
+		case Secret, *Secret:
+			a.Value = slog.StringValue(Mask)
+			return a
+		case error:
+			s = v.Error()
+		case []byte:
+			if !bytes.Contains(v, []byte(PrefixBearer)) {
+				return a
+			}
+			s = string(v)
+		case fmt.Stringer:
+			s = v.String()
+		default:
+			s = fmt.Sprintf("%+v", v)
+		}
+		if strings.Contains(s, PrefixBearer) {
+			if r := Redact(s); r != s {
+				a.Value = slog.StringValue(r)
+			}
+		}
+	}
+	return a
+}
