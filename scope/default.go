@@ -15,7 +15,8 @@ const (
 
 // Default is Tapioca's registry: write:X implies read:X, admin:org implies
 // every tasks, time, finance and users scope, and admin:billing stands alone
-// (it implies nothing and nothing implies it).
+// (it implies nothing and nothing implies it). The zero [Set] is the empty
+// set of Default. Do not reassign Default.
 var Default = MustNewRegistry(
 	[]string{ReadTasks, WriteTasks, ReadTime, WriteTime, ReadFinance, WriteFinance, ReadUsers, AdminOrg, AdminBilling},
 	[]Implication{

@@ -27,9 +27,10 @@ type Implication struct {
 // Registry is a fixed list of scope names and the implications between them.
 // It is immutable once built and safe for concurrent use.
 type Registry struct {
-	names   []string         // bit i is names[i]; the canonical order
-	index   map[string]uint8 // name → bit
-	closure [MaxScopes]uint64
+	names   []string          // bit i is names[i]; the canonical order
+	index   map[string]uint8  // name → bit
+	closure [MaxScopes]uint64 // closure[i]: every bit that bit i grants, i included
+	implied [MaxScopes]uint64 // closure[i] without bit i: what i grants besides itself
 	all     uint64
 }
 
@@ -90,6 +91,7 @@ func NewRegistry(names []string, implications []Implication) (*Registry, error) 
 				return nil, fmt.Errorf("%w: %q ⇒ %q leads back to %q", ErrCycle, n, r.names[j], n)
 			}
 		}
+		r.implied[i] = r.closure[i] &^ (1 << i)
 	}
 	return r, nil
 }
@@ -114,10 +116,21 @@ func (r *Registry) Has(name string) bool {
 }
 
 // All returns the set of every scope in the registry.
-func (r *Registry) All() Set { return Set{r: r, bits: r.all} }
+func (r *Registry) All() Set { return r.set(r.all) }
 
 // Empty returns the empty set of the registry.
-func (r *Registry) Empty() Set { return Set{r: r} }
+func (r *Registry) Empty() Set { return r.set(0) }
+
+// set returns the Set of r with the given bits. Sets of [Default] keep a nil
+// registry pointer, so that the zero Set and every other empty set of
+// Default are the same value, and == agrees with [Set.Equal].
+func (r *Registry) set(b uint64) Set {
+	s := Set{r: r, bits: b, grants: r.closureOf(b)}
+	if r == Default {
+		s.r = nil
+	}
+	return s
+}
 
 // Implies reports whether holding scope a grants scope b, directly, through a
 // chain of declared implications, or because a == b. Unknown names imply
@@ -134,15 +147,15 @@ func (r *Registry) Implies(a, b string) bool {
 // New returns the set of the given scope names. An unknown name gives an
 // error that matches [ErrUnknownScope] and names it.
 func (r *Registry) New(names ...string) (Set, error) {
-	s := Set{r: r}
+	var b uint64
 	for _, n := range names {
 		i, ok := r.index[n]
 		if !ok {
 			return Set{}, unknown(n)
 		}
-		s.bits |= 1 << i
+		b |= 1 << i
 	}
-	return s, nil
+	return r.set(b), nil
 }
 
 // MustParse is like [Registry.Parse] but panics on error. It is meant for
@@ -159,23 +172,21 @@ func (r *Registry) MustParse(s string) Set {
 func (r *Registry) closureOf(b uint64) uint64 {
 	c := b
 	for rest := b; rest != 0; rest &= rest - 1 {
-		c |= r.closure[bits.TrailingZeros64(rest)]
+		c |= r.implied[bits.TrailingZeros64(rest)&(MaxScopes-1)]
 	}
 	return c
 }
 
-// minimalOf returns the smallest subset of b whose closure equals b's.
+// minimalOf returns the smallest subset of b whose closure equals b's: the
+// members that no other member implies. Because implications are acyclic,
+// every member implied by another is implied by one of those, so dropping
+// them all keeps the closure.
 func (r *Registry) minimalOf(b uint64) uint64 {
-	m := b
+	var implied uint64
 	for rest := b; rest != 0; rest &= rest - 1 {
-		i := bits.TrailingZeros64(rest)
-		// Drop i when some other member still kept grants it.
-		others := m &^ (1 << i)
-		if r.closureOf(others)&(1<<i) != 0 {
-			m = others
-		}
+		implied |= r.implied[bits.TrailingZeros64(rest)&(MaxScopes-1)]
 	}
-	return m
+	return b &^ implied
 }
 
 // validName reports whether s is an RFC 6749 §3.3 scope-token:

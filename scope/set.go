@@ -37,17 +37,19 @@ func unknown(name string) error {
 	return &UnknownError{Name: name}
 }
 
-// Set is a set of scopes of one [Registry], held as a bit set. It is a small
-// value: copy it freely and compare it with [Set.Equal]. The zero Set is
-// the empty set of [Default].
+// Set is a set of scopes of one [Registry], held as a bit set together with
+// its closure, so that the questions about what it grants are a mask and a
+// compare. It is a small comparable value: copy it freely. Two sets are == exactly when they are
+// [Set.Equal]. The zero Set is the empty set of [Default].
 //
 // The plain set operations [Set.Union], [Set.Intersect] and [Set.Difference]
 // work on the members as written. The questions about what a set grants —
-// [Set.Contains], [Set.Satisfies], [Set.Narrow], [Set.Equivalent] — honour
-// the registry's implications.
+// [Set.Contains], [Set.Satisfies], [Set.SatisfiesAny], [Set.Narrow],
+// [Set.Equivalent] — honour the registry's implications.
 type Set struct {
-	r    *Registry
-	bits uint64
+	r      *Registry // nil for Default; see Registry.set
+	bits   uint64    // the members as written
+	grants uint64    // the closure of bits: the members and all they imply
 }
 
 func (s Set) reg() *Registry {
@@ -57,15 +59,20 @@ func (s Set) reg() *Registry {
 	return s.r
 }
 
+// with returns a set of s's registry with the given bits.
+func (s Set) with(b uint64) Set { return Set{r: s.r, bits: b, grants: s.reg().closureOf(b)} }
+
 // Registry returns the registry the set belongs to.
 func (s Set) Registry() *Registry { return s.reg() }
 
 // Parse parses a space-separated scope string (RFC 6749 §3.3) against the
 // registry: case-sensitive, order-independent, tokens separated by single
 // spaces. The empty string is the empty set. A repeated scope is allowed
-// and counted once.
+// and counted once. A malformed string gives an error matching [ErrSyntax];
+// a well-formed token the registry does not know gives an [*UnknownError]
+// matching [ErrUnknownScope] that names it.
 func (r *Registry) Parse(s string) (Set, error) {
-	set := Set{r: r}
+	var b uint64
 	for len(s) > 0 {
 		n := strings.IndexByte(s, ' ')
 		var tok string
@@ -87,9 +94,9 @@ func (r *Registry) Parse(s string) (Set, error) {
 			}
 			return Set{}, unknown(tok)
 		}
-		set.bits |= 1 << i
+		b |= 1 << i
 	}
-	return set, nil
+	return r.set(b), nil
 }
 
 // Parse parses a scope string against [Default]; see [Registry.Parse].
@@ -99,7 +106,8 @@ func Parse(s string) (Set, error) { return Default.Parse(s) }
 func MustParse(s string) Set { return Default.MustParse(s) }
 
 // String returns the scopes as a space-separated string in the registry's
-// canonical order, the form RFC 6749 §3.3 sends on the wire.
+// canonical order, the form RFC 6749 §3.3 sends on the wire. The empty set
+// is the empty string.
 func (s Set) String() string {
 	if s.bits == 0 {
 		return ""
@@ -130,11 +138,12 @@ func (s Set) Names() []string {
 	return out
 }
 
-// MarshalText encodes the set as its canonical string.
+// MarshalText encodes the set as its canonical string, so a Set is a JSON
+// string and fits a text database column.
 func (s Set) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
 // UnmarshalText parses a scope string into the set, against the set's
-// registry ([Default] for a zero Set).
+// registry ([Default] for a zero Set). On error the set is unchanged.
 func (s *Set) UnmarshalText(text []byte) error {
 	set, err := s.reg().Parse(string(text))
 	if err != nil {
@@ -151,49 +160,41 @@ func (s Set) Len() int { return bits.OnesCount64(s.bits) }
 func (s Set) IsEmpty() bool { return s.bits == 0 }
 
 // Equal reports whether both sets have exactly the same members and
-// registry. Use [Set.Equivalent] to compare what they grant.
-func (s Set) Equal(t Set) bool { return s.bits == t.bits && s.reg() == t.reg() }
+// registry; it is the same as ==. Use [Set.Equivalent] to compare what they
+// grant.
+func (s Set) Equal(t Set) bool { return s == t }
 
-// Equivalent reports whether both sets grant the same scopes.
-func (s Set) Equivalent(t Set) bool {
-	if s.reg() != t.reg() {
-		return false
-	}
-	r := s.reg()
-	return r.closureOf(s.bits) == r.closureOf(t.bits)
-}
+// Equivalent reports whether both sets grant the same scopes: their
+// closures are equal. Sets of different registries are never equivalent.
+func (s Set) Equivalent(t Set) bool { return s.r == t.r && s.grants == t.grants }
 
-// Union returns the members of either set.
+// Union returns the members of either set. It panics if the sets belong to
+// different registries.
 func (s Set) Union(t Set) Set {
 	s.mustMatch(t)
-	return Set{r: s.r, bits: s.bits | t.bits}
+	return Set{r: s.r, bits: s.bits | t.bits, grants: s.grants | t.grants}
 }
 
 // Intersect returns the members written in both sets. It does not honour
-// implications: use [Set.Narrow] to compute what both sets grant.
+// implications: use [Set.Narrow] to compute what both sets grant. It panics
+// if the sets belong to different registries.
 func (s Set) Intersect(t Set) Set {
 	s.mustMatch(t)
-	return Set{r: s.r, bits: s.bits & t.bits}
+	return s.with(s.bits & t.bits)
 }
 
-// Difference returns the members of s not written in t.
+// Difference returns the members of s not written in t. It panics if the
+// sets belong to different registries.
 func (s Set) Difference(t Set) Set {
 	s.mustMatch(t)
-	return Set{r: s.r, bits: s.bits &^ t.bits}
+	return s.with(s.bits &^ t.bits)
 }
 
 // Contains reports whether the set grants the named scope, directly or
 // through an implication. An unknown name is never contained.
 func (s Set) Contains(name string) bool {
-	r := s.reg()
-	i, ok := r.index[name]
-	if !ok {
-		return false
-	}
-	if s.bits&(1<<i) != 0 {
-		return true
-	}
-	return r.closureOf(s.bits)&(1<<i) != 0
+	i, ok := s.reg().index[name]
+	return ok && s.grants&(1<<i) != 0
 }
 
 // Satisfies reports whether the set grants every scope of required,
@@ -201,52 +202,46 @@ func (s Set) Contains(name string) bool {
 // requirement is satisfied by every set. Sets of different registries never
 // satisfy each other, except an empty requirement.
 func (s Set) Satisfies(required Set) bool {
-	need := required.bits &^ s.bits
-	if need == 0 {
-		return required.bits == 0 || s.reg() == required.reg()
-	}
-	if s.reg() != required.reg() {
-		return false
-	}
-	return need&^s.r.closureOf(s.bits) == 0
+	return required.bits&^s.grants == 0 && (s.r == required.r || required.bits == 0)
 }
 
 // SatisfiesAny reports whether the set grants at least one of the scopes of
 // any, honouring implications. An empty any is never satisfied.
 func (s Set) SatisfiesAny(any Set) bool {
-	if any.bits == 0 || s.reg() != any.reg() {
-		return false
-	}
-	return any.bits&s.reg().closureOf(s.bits) != 0
+	return any.bits&s.grants != 0 && s.r == any.r
 }
 
 // Closure returns every scope the set grants: its members and all they
 // imply.
-func (s Set) Closure() Set { return Set{r: s.r, bits: s.reg().closureOf(s.bits)} }
+func (s Set) Closure() Set { return Set{r: s.r, bits: s.grants, grants: s.grants} }
 
-// Minimal returns the smallest set that grants exactly what s grants:
-// "admin:org read:tasks" becomes "admin:org".
-func (s Set) Minimal() Set { return Set{r: s.r, bits: s.reg().minimalOf(s.bits)} }
+// Minimal returns the smallest set that grants exactly what s grants: the
+// members no other member implies. "admin:org read:tasks" becomes
+// "admin:org".
+func (s Set) Minimal() Set {
+	return Set{r: s.r, bits: s.reg().minimalOf(s.bits), grants: s.grants}
+}
 
 // Narrow returns what s and every one of others all grant, in minimal form.
 // It is the intersection of the closures, so "write:tasks" narrowed by
 // "read:tasks" is "read:tasks". Granted scope for OAuth is
 // requested.Narrow(clientAllowed, userPermissions). The result never grants
-// anything s does not. Sets of another registry narrow to the empty set.
+// anything s (or any of others) does not. Sets of another registry narrow to
+// the empty set.
 func (s Set) Narrow(others ...Set) Set {
-	r := s.reg()
-	c := r.closureOf(s.bits)
+	c := s.grants
 	for _, o := range others {
-		if o.reg() != r {
+		if o.r != s.r {
 			return Set{r: s.r}
 		}
-		c &= r.closureOf(o.bits)
+		c &= o.grants
 	}
-	return Set{r: s.r, bits: r.minimalOf(c)}
+	// An intersection of closures is closed: c is what the result grants.
+	return Set{r: s.r, bits: s.reg().minimalOf(c), grants: c}
 }
 
 func (s Set) mustMatch(t Set) {
-	if s.reg() != t.reg() {
+	if s.r != t.r {
 		panic("scope: sets of different registries")
 	}
 }
