@@ -1,0 +1,555 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+	"time"
+
+	"tapioca.dev/auth/scope"
+)
+
+// maxBody caps JSON request bodies.
+const maxBody = 64 << 10
+
+// writeJSON answers v as indented JSON (the demo is read by people with curl).
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+// apiError is the body of every API error, in the shape RFC 6750 §3 and
+// RFC 6749 §5.2 use, so clients parse one format.
+type apiError struct {
+	Error       string `json:"error"`
+	Description string `json:"error_description"`
+}
+
+func writeError(w http.ResponseWriter, status int, code, desc string) {
+	writeJSON(w, status, apiError{Error: code, Description: desc})
+}
+
+func notFound(w http.ResponseWriter, what string) {
+	writeError(w, http.StatusNotFound, "not_found", what+" not found")
+}
+
+// decodeJSON reads exactly one JSON object into dst: the media type must be
+// application/json, the body at most maxBody bytes, with no unknown fields
+// and nothing after the value. On failure it writes the error and returns
+// false; dst is then not to be used.
+func decodeJSON(w http.ResponseWriter, r *http.Request, dst any) bool {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/json" {
+		writeError(w, http.StatusUnsupportedMediaType, "invalid_request", `send the body as JSON with "Content-Type: application/json"`)
+		return false
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	err = dec.Decode(dst)
+	if err == nil {
+		if _, terr := dec.Token(); !errors.Is(terr, io.EOF) {
+			err = errors.New("the body must hold exactly one JSON value")
+			if mbe := (*http.MaxBytesError)(nil); errors.As(terr, &mbe) {
+				err = terr
+			}
+		}
+	}
+	if err == nil {
+		return true
+	}
+	if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) {
+		writeError(w, http.StatusRequestEntityTooLarge, "invalid_request", fmt.Sprintf("the body is larger than %d bytes", maxBody))
+		return false
+	}
+	writeError(w, http.StatusBadRequest, "invalid_request", "invalid JSON body: "+jsonError(err).Error())
+	return false
+}
+
+// jsonError turns a decoding error into a message for people.
+func jsonError(err error) error {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.Is(err, io.EOF):
+		return errors.New("the body is empty; send a JSON object")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return errors.New("the JSON ends too early")
+	case errors.As(err, &se):
+		return fmt.Errorf("malformed JSON at byte %d: %s", se.Offset, strings.TrimPrefix(se.Error(), "json: "))
+	case errors.As(err, &te) && te.Field == "":
+		return fmt.Errorf("expected a JSON object, got %s", te.Value)
+	case errors.As(err, &te):
+		return fmt.Errorf("field %q must be %s, got %s", te.Field, jsonType(te.Type.Kind().String()), te.Value)
+	}
+	return errors.New(strings.TrimPrefix(err.Error(), "json: "))
+}
+
+func jsonType(kind string) string {
+	switch {
+	case strings.HasPrefix(kind, "int"), strings.HasPrefix(kind, "uint"), strings.HasPrefix(kind, "float"):
+		return "a number"
+	case kind == "string":
+		return "a string"
+	case kind == "bool":
+		return "true or false"
+	case kind == "slice":
+		return "an array"
+	}
+	return "an object"
+}
+
+// list is the envelope of collection answers.
+type list[T any] struct {
+	Data []T `json:"data"`
+}
+
+// crud describes a per-organization collection served at
+// /api/v1/{name}: GET (read scope), POST, PATCH and DELETE (write scope).
+type crud[T any, I any] struct {
+	name        string // path segment and singular noun below
+	noun        string
+	read, write string
+	table       func(*org) *table[T]
+	apply       func(in *I, c *call, rec *T, creating bool) error
+	// inUse reports why a record cannot be deleted ("" if it can).
+	inUse func(o *org, id string) string
+}
+
+// mountCRUD registers the five routes of a collection.
+func mountCRUD[T any, PT interface {
+	*T
+	base() *meta
+}, I any](s *server, r crud[T, I]) {
+	base := "/api/v1/" + r.name
+	s.route("GET "+base, r.read, func(w http.ResponseWriter, req *http.Request) {
+		c, ok := s.call(w, req)
+		if !ok {
+			return
+		}
+		c.org.mu.RLock()
+		rows := r.table(c.org).list()
+		out := make([]T, len(rows))
+		for i, p := range rows {
+			out[i] = *p
+		}
+		c.org.mu.RUnlock()
+		writeJSON(w, http.StatusOK, list[T]{Data: out})
+	})
+	s.route("GET "+base+"/{id}", r.read, func(w http.ResponseWriter, req *http.Request) {
+		c, ok := s.call(w, req)
+		if !ok {
+			return
+		}
+		c.org.mu.RLock()
+		p, found := r.table(c.org).get(req.PathValue("id"))
+		var rec T
+		if found {
+			rec = *p
+		}
+		c.org.mu.RUnlock()
+		if !found {
+			notFound(w, r.noun)
+			return
+		}
+		writeJSON(w, http.StatusOK, rec)
+	})
+	s.route("POST "+base, r.write, func(w http.ResponseWriter, req *http.Request) {
+		c, ok := s.call(w, req)
+		if !ok {
+			return
+		}
+		var in I
+		if !decodeJSON(w, req, &in) {
+			return
+		}
+		now := s.now().UTC().Truncate(time.Second)
+		c.org.mu.Lock()
+		var rec T
+		err := r.apply(&in, c, &rec, true)
+		if err == nil {
+			m := PT(&rec).base()
+			*m = meta{ID: newID(r.table(c.org).prefix), CreatedAt: now, UpdatedAt: now}
+			cp := rec
+			r.table(c.org).put(m.ID, &cp)
+		}
+		c.org.mu.Unlock()
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "invalid_request", err.Error())
+			return
+		}
+		w.Header().Set("Location", base+"/"+PT(&rec).base().ID)
+		writeJSON(w, http.StatusCreated, rec)
+	})
+	s.route("PATCH "+base+"/{id}", r.write, func(w http.ResponseWriter, req *http.Request) {
+		c, ok := s.call(w, req)
+		if !ok {
+			return
+		}
+		var in I
+		if !decodeJSON(w, req, &in) {
+			return
+		}
+		now := s.now().UTC().Truncate(time.Second)
+		c.org.mu.Lock()
+		p, found := r.table(c.org).get(req.PathValue("id"))
+		var rec T
+		var err error
+		if found {
+			rec = *p // work on a copy: a refused patch changes nothing
+			if err = r.apply(&in, c, &rec, false); err == nil {
+				PT(&rec).base().UpdatedAt = now
+				*p = rec
+			}
+		}
+		c.org.mu.Unlock()
+		switch {
+		case !found:
+			notFound(w, r.noun)
+		case err != nil:
+			writeError(w, http.StatusBadRequest, "invalid_request", err.Error())
+		default:
+			writeJSON(w, http.StatusOK, rec)
+		}
+	})
+	s.route("DELETE "+base+"/{id}", r.write, func(w http.ResponseWriter, req *http.Request) {
+		c, ok := s.call(w, req)
+		if !ok {
+			return
+		}
+		id := req.PathValue("id")
+		c.org.mu.Lock()
+		_, found := r.table(c.org).get(id)
+		why := ""
+		if found && r.inUse != nil {
+			why = r.inUse(c.org, id)
+		}
+		if found && why == "" {
+			r.table(c.org).delete(id)
+		}
+		c.org.mu.Unlock()
+		switch {
+		case !found:
+			notFound(w, r.noun)
+		case why != "":
+			writeError(w, http.StatusConflict, "conflict", why)
+		default:
+			w.WriteHeader(http.StatusNoContent)
+		}
+	})
+}
+
+// any reports whether some row of t satisfies f.
+func anyRow[T any](t *table[T], f func(*T) bool) bool {
+	for _, r := range t.rows {
+		if f(r) {
+			return true
+		}
+	}
+	return false
+}
+
+// mountAPI registers every /api/v1 route with the scope the API docs'
+// scope table gives it.
+func (s *server) mountAPI() {
+	mountCRUD[project](s, crud[project, projectInput]{
+		name: "projects", noun: "project", read: scope.ReadTasks, write: scope.WriteTasks,
+		table: func(o *org) *table[project] { return o.projects },
+		apply: (*projectInput).apply,
+		inUse: func(o *org, id string) string {
+			switch {
+			case anyRow(o.tasks, func(t *task) bool { return t.ProjectID == id }):
+				return "the project still has tasks"
+			case anyRow(o.sprints, func(s *sprint) bool { return s.ProjectID == id }):
+				return "the project still has sprints"
+			case anyRow(o.budgets, func(b *budget) bool { return b.ProjectID == id }):
+				return "a budget refers to the project"
+			}
+			return ""
+		},
+	})
+	mountCRUD[sprint](s, crud[sprint, sprintInput]{
+		name: "sprints", noun: "sprint", read: scope.ReadTasks, write: scope.WriteTasks,
+		table: func(o *org) *table[sprint] { return o.sprints },
+		apply: (*sprintInput).apply,
+		inUse: func(o *org, id string) string {
+			if anyRow(o.tasks, func(t *task) bool { return t.SprintID == id }) {
+				return "the sprint still has tasks"
+			}
+			return ""
+		},
+	})
+	mountCRUD[task](s, crud[task, taskInput]{
+		name: "tasks", noun: "task", read: scope.ReadTasks, write: scope.WriteTasks,
+		table: func(o *org) *table[task] { return o.tasks },
+		apply: (*taskInput).apply,
+		inUse: func(o *org, id string) string {
+			if anyRow(o.timeEntries, func(e *timeEntry) bool { return e.TaskID == id }) {
+				return "time was logged on the task"
+			}
+			return ""
+		},
+	})
+	mountCRUD[timeEntry](s, crud[timeEntry, timeEntryInput]{
+		name: "time-entries", noun: "time entry", read: scope.ReadTime, write: scope.WriteTime,
+		table: func(o *org) *table[timeEntry] { return o.timeEntries },
+		apply: (*timeEntryInput).apply,
+	})
+	mountCRUD[timesheet](s, crud[timesheet, timesheetInput]{
+		name: "timesheets", noun: "timesheet", read: scope.ReadTime, write: scope.WriteTime,
+		table: func(o *org) *table[timesheet] { return o.timesheets },
+		apply: (*timesheetInput).apply,
+	})
+	mountCRUD[budget](s, crud[budget, budgetInput]{
+		name: "budgets", noun: "budget", read: scope.ReadFinance, write: scope.WriteFinance,
+		table: func(o *org) *table[budget] { return o.budgets },
+		apply: (*budgetInput).apply,
+		inUse: func(o *org, id string) string {
+			if anyRow(o.transactions, func(t *transaction) bool { return t.BudgetID == id }) {
+				return "the budget still has transactions"
+			}
+			return ""
+		},
+	})
+	mountCRUD[transaction](s, crud[transaction, transactionInput]{
+		name: "transactions", noun: "transaction", read: scope.ReadFinance, write: scope.WriteFinance,
+		table: func(o *org) *table[transaction] { return o.transactions },
+		apply: (*transactionInput).apply,
+	})
+
+	// Users and teams: read:users. The directory is the source of users.
+	s.route("GET /api/v1/users", scope.ReadUsers, func(w http.ResponseWriter, r *http.Request) {
+		c, ok := s.call(w, r)
+		if !ok {
+			return
+		}
+		var out []userView
+		for _, u := range s.dir.members(c.org.settings.ID) {
+			out = append(out, viewUser(u))
+		}
+		writeJSON(w, http.StatusOK, list[userView]{Data: out})
+	})
+	s.route("GET /api/v1/users/{id}", scope.ReadUsers, func(w http.ResponseWriter, r *http.Request) {
+		c, ok := s.call(w, r)
+		if !ok {
+			return
+		}
+		u, found := s.dir.get(r.PathValue("id"))
+		if !found || u.OrgID != c.org.settings.ID {
+			notFound(w, "user")
+			return
+		}
+		writeJSON(w, http.StatusOK, viewUser(u))
+	})
+	s.route("PATCH /api/v1/users/{id}", scope.AdminOrg, s.patchUser)
+	s.route("POST /api/v1/users/{id}/deprovision", scope.AdminOrg, s.deprovisionUser)
+	s.route("GET /api/v1/teams", scope.ReadUsers, func(w http.ResponseWriter, r *http.Request) {
+		c, ok := s.call(w, r)
+		if !ok {
+			return
+		}
+		c.org.mu.RLock()
+		var out []team
+		for _, t := range c.org.teams.list() {
+			out = append(out, *t)
+		}
+		c.org.mu.RUnlock()
+		writeJSON(w, http.StatusOK, list[team]{Data: out})
+	})
+	s.route("GET /api/v1/teams/{id}", scope.ReadUsers, func(w http.ResponseWriter, r *http.Request) {
+		c, ok := s.call(w, r)
+		if !ok {
+			return
+		}
+		c.org.mu.RLock()
+		t, found := c.org.teams.get(r.PathValue("id"))
+		var cp team
+		if found {
+			cp = *t
+		}
+		c.org.mu.RUnlock()
+		if !found {
+			notFound(w, "team")
+			return
+		}
+		writeJSON(w, http.StatusOK, cp)
+	})
+
+	// Organization settings: admin:org.
+	s.route("GET /api/v1/organization", scope.AdminOrg, func(w http.ResponseWriter, r *http.Request) {
+		c, ok := s.call(w, r)
+		if !ok {
+			return
+		}
+		c.org.mu.RLock()
+		st := c.org.settings
+		c.org.mu.RUnlock()
+		writeJSON(w, http.StatusOK, st)
+	})
+	s.route("PATCH /api/v1/organization", scope.AdminOrg, func(w http.ResponseWriter, r *http.Request) {
+		c, ok := s.call(w, r)
+		if !ok {
+			return
+		}
+		var in settingsInput
+		if !decodeJSON(w, r, &in) {
+			return
+		}
+		c.org.mu.Lock()
+		st := c.org.settings
+		err := in.apply(&st)
+		if err == nil {
+			c.org.settings = st
+		}
+		c.org.mu.Unlock()
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "invalid_request", err.Error())
+			return
+		}
+		writeJSON(w, http.StatusOK, st)
+	})
+
+	// Billing and subscription: admin:billing.
+	s.route("GET /api/v1/billing/subscription", scope.AdminBilling, func(w http.ResponseWriter, r *http.Request) {
+		c, ok := s.call(w, r)
+		if !ok {
+			return
+		}
+		c.org.mu.RLock()
+		sub := c.org.subscription
+		c.org.mu.RUnlock()
+		writeJSON(w, http.StatusOK, sub)
+	})
+	s.route("PATCH /api/v1/billing/subscription", scope.AdminBilling, func(w http.ResponseWriter, r *http.Request) {
+		c, ok := s.call(w, r)
+		if !ok {
+			return
+		}
+		var in subscriptionInput
+		if !decodeJSON(w, r, &in) {
+			return
+		}
+		c.org.mu.Lock()
+		sub := c.org.subscription
+		err := in.apply(&sub)
+		if err == nil {
+			c.org.subscription = sub
+		}
+		c.org.mu.Unlock()
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "invalid_request", err.Error())
+			return
+		}
+		writeJSON(w, http.StatusOK, sub)
+	})
+	s.route("GET /api/v1/billing/invoices", scope.AdminBilling, func(w http.ResponseWriter, r *http.Request) {
+		c, ok := s.call(w, r)
+		if !ok {
+			return
+		}
+		c.org.mu.RLock()
+		out := append([]invoice(nil), c.org.invoices...)
+		c.org.mu.RUnlock()
+		writeJSON(w, http.StatusOK, list[invoice]{Data: out})
+	})
+}
+
+// userView is a user as the API shows it.
+type userView struct {
+	ID           string   `json:"id"`
+	Username     string   `json:"username"`
+	Name         string   `json:"name"`
+	Organization string   `json:"organization"`
+	Permissions  []string `json:"permissions"`
+	Active       bool     `json:"active"`
+}
+
+func viewUser(u user) userView {
+	return userView{ID: u.ID, Username: u.Username, Name: u.Name, Organization: u.OrgID,
+		Permissions: u.Permissions.Names(), Active: u.Active}
+}
+
+type userInput struct {
+	Name        *string   `json:"name"`
+	Permissions *[]string `json:"permissions"`
+}
+
+// patchUser changes a user's name or permissions (admin:org). A demotion
+// applies to the user's tokens on their next request, since every
+// verification asks the directory. An administrator grants only what the
+// administrator has.
+func (s *server) patchUser(w http.ResponseWriter, r *http.Request) {
+	c, ok := s.call(w, r)
+	if !ok {
+		return
+	}
+	var in userInput
+	if !decodeJSON(w, r, &in) {
+		return
+	}
+	id := r.PathValue("id")
+	if !s.dir.inOrg(id, c.org.settings.ID) {
+		notFound(w, "user")
+		return
+	}
+	var perms scope.Set
+	if in.Permissions != nil {
+		var err error
+		if perms, err = scopes(*in.Permissions, "permissions"); err != nil {
+			writeError(w, http.StatusBadRequest, "invalid_request", err.Error())
+			return
+		}
+		if !c.principal.Scopes.Satisfies(perms) {
+			writeError(w, http.StatusForbidden, "insufficient_scope", "you can grant only permissions you have")
+			return
+		}
+	}
+	var name string
+	if err := text("name", in.Name, &name, in.Name != nil); err != nil {
+		writeError(w, http.StatusBadRequest, "invalid_request", err.Error())
+		return
+	}
+	u, _ := s.dir.update(id, func(u *user) {
+		if in.Name != nil {
+			u.Name = name
+		}
+		if in.Permissions != nil {
+			u.Permissions = perms
+		}
+	})
+	writeJSON(w, http.StatusOK, viewUser(u))
+}
+
+// deprovisionUser is what an SSO deprovisioning does (admin:org): the user
+// can no longer sign in, and every token, refresh token, code and session of
+// theirs stops working at once.
+func (s *server) deprovisionUser(w http.ResponseWriter, r *http.Request) {
+	c, ok := s.call(w, r)
+	if !ok {
+		return
+	}
+	id := r.PathValue("id")
+	if !s.dir.inOrg(id, c.org.settings.ID) {
+		notFound(w, "user")
+		return
+	}
+	if id == c.principal.UserID {
+		writeError(w, http.StatusBadRequest, "invalid_request", "you cannot deprovision yourself")
+		return
+	}
+	u, _ := s.dir.update(id, func(u *user) { u.Active = false })
+	if err := s.tokens.Deprovision(r.Context(), id); err != nil {
+		s.log.ErrorContext(r.Context(), "deprovision failed", "user", id, "error", err)
+		writeError(w, http.StatusServiceUnavailable, "temporarily_unavailable", "the token store failed; try again")
+		return
+	}
+	writeJSON(w, http.StatusOK, viewUser(u))
+}

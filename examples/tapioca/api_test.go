@@ -1,0 +1,281 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// first returns the ID of the first record of a table of acme.
+func first[T any, PT interface {
+	*T
+	base() *meta
+}](tbl func(*org) *table[T]) func(d *demo) string {
+	return func(d *demo) string {
+		o := d.org("acme")
+		o.mu.RLock()
+		defer o.mu.RUnlock()
+		rows := tbl(o).list()
+		require.NotEmpty(d.t, rows)
+		return PT(rows[0]).base().ID
+	}
+}
+
+// fresh inserts an unreferenced record into acme and returns its ID, for
+// DELETE cases.
+func fresh[T any, PT interface {
+	*T
+	base() *meta
+}](tbl func(*org) *table[T]) func(d *demo) string {
+	return func(d *demo) string {
+		o := d.org("acme")
+		o.mu.Lock()
+		defer o.mu.Unlock()
+		var r T
+		t := tbl(o)
+		id := newID(t.prefix)
+		PT(&r).base().ID = id
+		t.put(id, &r)
+		return id
+	}
+}
+
+var (
+	projects     = func(o *org) *table[project] { return o.projects }
+	sprints      = func(o *org) *table[sprint] { return o.sprints }
+	tasks        = func(o *org) *table[task] { return o.tasks }
+	timeEntries  = func(o *org) *table[timeEntry] { return o.timeEntries }
+	timesheets   = func(o *org) *table[timesheet] { return o.timesheets }
+	budgets      = func(o *org) *table[budget] { return o.budgets }
+	transactions = func(o *org) *table[transaction] { return o.transactions }
+	teams        = func(o *org) *table[team] { return o.teams }
+	bob          = func(*demo) string { return "user_bob" }
+)
+
+// route is one API route with what a correct request looks like.
+type route struct {
+	method, path string // path may hold {id}
+	scope        string // the scope of the docs' scope table
+	body         func(d *demo) string
+	id           func(d *demo) string
+	ok           int // status with the right scope
+	other        int // status with the right scope of another organization
+}
+
+func body(s string) func(*demo) string { return func(*demo) string { return s } }
+
+// refBody fills %s with the first record of a table of acme.
+func refBody[T any, PT interface {
+	*T
+	base() *meta
+}](format string, tbl func(*org) *table[T]) func(d *demo) string {
+	return func(d *demo) string { return fmt.Sprintf(format, first[T, PT](tbl)(d)) }
+}
+
+func routes() []route {
+	r := []route{}
+	crudRoutes := func(name, read, write string, getID, delID func(*demo) string, create func(*demo) string, createOther int, patch string) {
+		r = append(r,
+			route{method: "GET", path: "/api/v1/" + name, scope: read, ok: 200, other: 200},
+			route{method: "GET", path: "/api/v1/" + name + "/{id}", scope: read, id: getID, ok: 200, other: 404},
+			route{method: "POST", path: "/api/v1/" + name, scope: write, body: create, ok: 201, other: createOther},
+			route{method: "PATCH", path: "/api/v1/" + name + "/{id}", scope: write, id: getID, body: body(patch), ok: 200, other: 404},
+			route{method: "DELETE", path: "/api/v1/" + name + "/{id}", scope: write, id: delID, ok: 204, other: 404},
+		)
+	}
+	crudRoutes("projects", "read:tasks", "write:tasks", first[project](projects), fresh[project](projects),
+		body(`{"name": "Mobile app"}`), 201, `{"description": "Renamed"}`)
+	crudRoutes("sprints", "read:tasks", "write:tasks", first[sprint](sprints), fresh[sprint](sprints),
+		refBody[project](`{"project_id": %q, "name": "Sprint 2", "starts_on": "2026-01-05", "ends_on": "2026-01-16"}`, projects), 400,
+		`{"name": "Sprint one"}`)
+	crudRoutes("tasks", "read:tasks", "write:tasks", first[task](tasks), fresh[task](tasks),
+		refBody[project](`{"project_id": %q, "title": "Write tests"}`, projects), 400, `{"status": "done"}`)
+	crudRoutes("time-entries", "read:time", "write:time", first[timeEntry](timeEntries), fresh[timeEntry](timeEntries),
+		body(`{"date": "2026-01-05", "minutes": 30, "note": "review"}`), 201, `{"minutes": 45}`)
+	crudRoutes("timesheets", "read:time", "write:time", first[timesheet](timesheets), fresh[timesheet](timesheets),
+		body(`{"week_start": "2026-01-05"}`), 201, `{"status": "submitted"}`)
+	crudRoutes("budgets", "read:finance", "write:finance", first[budget](budgets), fresh[budget](budgets),
+		body(`{"name": "Ads", "amount_cents": 50000}`), 201, `{"amount_cents": 60000}`)
+	crudRoutes("transactions", "read:finance", "write:finance", first[transaction](transactions), fresh[transaction](transactions),
+		refBody[budget](`{"budget_id": %q, "amount_cents": -1500, "description": "Fonts", "date": "2026-01-06"}`, budgets), 400,
+		`{"description": "Web fonts"}`)
+	r = append(r,
+		route{method: "GET", path: "/api/v1/users", scope: "read:users", ok: 200, other: 200},
+		route{method: "GET", path: "/api/v1/users/{id}", scope: "read:users", id: bob, ok: 200, other: 404},
+		route{method: "PATCH", path: "/api/v1/users/{id}", scope: "admin:org", id: bob, body: body(`{"permissions": ["read:tasks"]}`), ok: 200, other: 404},
+		route{method: "POST", path: "/api/v1/users/{id}/deprovision", scope: "admin:org", id: bob, ok: 200, other: 404},
+		route{method: "GET", path: "/api/v1/teams", scope: "read:users", ok: 200, other: 200},
+		route{method: "GET", path: "/api/v1/teams/{id}", scope: "read:users", id: first[team](teams), ok: 200, other: 404},
+		route{method: "GET", path: "/api/v1/organization", scope: "admin:org", ok: 200, other: 200},
+		route{method: "PATCH", path: "/api/v1/organization", scope: "admin:org", body: body(`{"timezone": "Europe/Lisbon"}`), ok: 200, other: 200},
+		route{method: "GET", path: "/api/v1/billing/subscription", scope: "admin:billing", ok: 200, other: 200},
+		route{method: "PATCH", path: "/api/v1/billing/subscription", scope: "admin:billing", body: body(`{"seats": 25}`), ok: 200, other: 200},
+		route{method: "GET", path: "/api/v1/billing/invoices", scope: "admin:billing", ok: 200, other: 200},
+	)
+	return r
+}
+
+// wrongScope is a scope that does not grant need.
+func wrongScope(need string) string {
+	if need == "admin:billing" {
+		return "admin:org"
+	}
+	return "admin:billing"
+}
+
+// TestRoutes walks every API route with the right scope, the wrong scope,
+// the right scope of another organization, and no token. Each case gets a
+// fresh demo.
+func TestRoutes(t *testing.T) {
+	for _, rt := range routes() {
+		name := rt.method + " " + rt.path
+		prepare := func(t *testing.T) (*demo, string, string) {
+			d := newDemo(t)
+			path, b := rt.path, ""
+			if rt.id != nil {
+				path = strings.Replace(path, "{id}", rt.id(d), 1)
+			}
+			if rt.body != nil {
+				b = rt.body(d)
+			}
+			return d, path, b
+		}
+		t.Run(name+"/right scope", func(t *testing.T) {
+			d, path, b := prepare(t)
+			before := d.snapshot("acme")
+			status, _, resp := d.do(rt.method, path, d.token("alice", rt.scope), b)
+			require.Equal(t, rt.ok, status, resp)
+			if rt.method != "GET" {
+				assert.NotEqual(t, before, d.snapshot("acme"), "a successful %s changes acme's data", rt.method)
+			}
+			if status != http.StatusNoContent {
+				assert.True(t, json.Valid([]byte(resp)), resp)
+			}
+		})
+		t.Run(name+"/wrong scope", func(t *testing.T) {
+			d, path, b := prepare(t)
+			before := d.snapshot("acme")
+			status, h, resp := d.do(rt.method, path, d.token("alice", wrongScope(rt.scope)), b)
+			require.Equal(t, http.StatusForbidden, status, resp)
+			assert.Contains(t, h.Get("WWW-Authenticate"), `error="insufficient_scope"`)
+			assert.Contains(t, h.Get("WWW-Authenticate"), fmt.Sprintf(`scope="%s"`, rt.scope))
+			assert.Equal(t, before, d.snapshot("acme"))
+		})
+		t.Run(name+"/other organization", func(t *testing.T) {
+			d, path, b := prepare(t)
+			before := d.snapshot("acme")
+			acmeIDs := d.ids("acme")
+			status, _, resp := d.do(rt.method, path, d.token("dave", rt.scope), b)
+			require.Equal(t, rt.other, status, resp)
+			assert.Equal(t, before, d.snapshot("acme"), "another organization's token changed acme's data")
+			for _, id := range append(acmeIDs, "acme") {
+				assert.NotContains(t, resp, `"`+id+`"`, "another organization's token read acme's data")
+			}
+		})
+		t.Run(name+"/no token", func(t *testing.T) {
+			d, path, b := prepare(t)
+			before := d.snapshot("acme")
+			status, h, _ := d.do(rt.method, path, "", b)
+			require.Equal(t, http.StatusUnauthorized, status)
+			assert.Equal(t, `Bearer realm="tapioca"`, h.Get("WWW-Authenticate"))
+			assert.Equal(t, before, d.snapshot("acme"))
+		})
+	}
+}
+
+// TestStrictJSON: bad bodies are refused with a clear 400 (or 413/415) and
+// change nothing.
+func TestStrictJSON(t *testing.T) {
+	tests := []struct {
+		name, body, ctype string
+		status            int
+		says              string
+	}{
+		{"malformed", `{"status": "done"`, "application/json", 400, "the JSON ends too early"},
+		{"syntax error", `{"status": done}`, "application/json", 400, "malformed JSON at byte"},
+		{"unknown field", `{"status": "done", "priority": 1}`, "application/json", 400, `unknown field \"priority\"`},
+		{"read-only field", `{"id": "task_999"}`, "application/json", 400, `unknown field \"id\"`},
+		{"two values", `{"status": "done"} {"status": "todo"}`, "application/json", 400, "exactly one JSON value"},
+		{"wrong type", `{"status": 3}`, "application/json", 400, `field \"status\" must be a string`},
+		{"not an object", `["done"]`, "application/json", 400, "expected a JSON object"},
+		{"empty", ``, "application/json", 400, "the body is empty"},
+		{"bad value", `{"status": "finished"}`, "application/json", 400, "status must be one of todo, in_progress, done"},
+		{"valid field then bad one", `{"title": "New title", "status": "finished"}`, "application/json", 400, "status must be one of"},
+		{"wrong media type", `{"status": "done"}`, "text/plain", 415, "Content-Type: application/json"},
+		{"too large", `{"title": "` + strings.Repeat("a", maxBody) + `"}`, "application/json", 413, "larger than"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := newDemo(t)
+			id := first[task](tasks)(d)
+			before := d.snapshot("acme")
+			status, _, resp := d.do("PATCH", "/api/v1/tasks/"+id, d.token("alice", "write:tasks"), tt.body, "Content-Type", tt.ctype)
+			require.Equal(t, tt.status, status, resp)
+			assert.Contains(t, resp, tt.says)
+			assert.Equal(t, before, d.snapshot("acme"), "a refused request changed data")
+		})
+	}
+}
+
+// TestCrossOrgReferences: a record of org A cannot point at org B's.
+func TestCrossOrgReferences(t *testing.T) {
+	d := newDemo(t)
+	globexProject := func() string {
+		o := d.org("globex")
+		o.mu.RLock()
+		defer o.mu.RUnlock()
+		return o.projects.list()[0].ID
+	}()
+	id := first[task](tasks)(d)
+	before := d.snapshot("acme")
+	status, _, resp := d.do("PATCH", "/api/v1/tasks/"+id, d.token("alice", "write:tasks"), fmt.Sprintf(`{"project_id": %q}`, globexProject))
+	require.Equal(t, http.StatusBadRequest, status, resp)
+	status, _, resp = d.do("PATCH", "/api/v1/tasks/"+id, d.token("alice", "write:tasks"), `{"assignee_id": "user_dave"}`)
+	require.Equal(t, http.StatusBadRequest, status, resp)
+	assert.Equal(t, before, d.snapshot("acme"))
+}
+
+// TestDemotionAndDeprovisioning: an admin demotes a user, whose token loses
+// the scope on the next request; deprovisioning kills the user's tokens.
+func TestDemotionAndDeprovisioning(t *testing.T) {
+	d := newDemo(t)
+	admin := d.token("alice", "admin:org")
+	bobs := d.token("bob", "write:tasks")
+	status, _, _ := d.do("POST", "/api/v1/projects", bobs, `{"name": "Bob's"}`)
+	require.Equal(t, http.StatusCreated, status)
+
+	status, _, resp := d.do("PATCH", "/api/v1/users/user_bob", admin, `{"permissions": ["read:tasks"]}`)
+	require.Equal(t, http.StatusOK, status, resp)
+	status, _, _ = d.do("POST", "/api/v1/projects", bobs, `{"name": "Bob's again"}`)
+	assert.Equal(t, http.StatusForbidden, status, "a demotion applies on the next request")
+	status, _, _ = d.do("GET", "/api/v1/projects", bobs, "")
+	assert.Equal(t, http.StatusOK, status)
+
+	status, _, resp = d.do("POST", "/api/v1/users/user_bob/deprovision", admin, "")
+	require.Equal(t, http.StatusOK, status, resp)
+	status, _, _ = d.do("GET", "/api/v1/projects", bobs, "")
+	assert.Equal(t, http.StatusUnauthorized, status, "a deprovisioned user's token dies at once")
+
+	// An administrator grants only what they hold: admin:org does not
+	// include admin:billing.
+	status, _, _ = d.do("PATCH", "/api/v1/users/user_carol", admin, `{"permissions": ["admin:billing"]}`)
+	assert.Equal(t, http.StatusForbidden, status)
+	status, _, _ = d.do("POST", "/api/v1/users/user_alice/deprovision", admin, "")
+	assert.Equal(t, http.StatusBadRequest, status, "no self-deprovisioning")
+}
+
+// TestDeleteInUse: a referenced record cannot be deleted (409), and nothing
+// changes.
+func TestDeleteInUse(t *testing.T) {
+	d := newDemo(t)
+	id := first[project](projects)(d)
+	before := d.snapshot("acme")
+	status, _, resp := d.do("DELETE", "/api/v1/projects/"+id, d.token("alice", "write:tasks"), "")
+	require.Equal(t, http.StatusConflict, status, resp)
+	assert.Equal(t, before, d.snapshot("acme"))
+}

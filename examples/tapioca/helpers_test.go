@@ -1,0 +1,195 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"golang.org/x/crypto/bcrypt"
+
+	"tapioca.dev/auth/scope"
+	"tapioca.dev/auth/token"
+)
+
+// syncBuffer is a goroutine-safe buffer for captured logs and output.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// demo is a demo server under test, on an httptest server bound to
+// 127.0.0.1, with its logs captured.
+type demo struct {
+	t    *testing.T
+	s    *server
+	hs   *httptest.Server
+	logs *syncBuffer
+}
+
+// newDemo starts a fresh demo with the built-in data (or ds) and a low
+// bcrypt cost.
+func newDemo(t *testing.T, ds ...dataset) *demo {
+	t.Helper()
+	data := builtinData()
+	if len(ds) > 0 {
+		data = ds[0]
+	}
+	logs := &syncBuffer{}
+	hs := httptest.NewUnstartedServer(nil)
+	s, err := newServer(config{
+		Issuer:     "http://" + hs.Listener.Addr().String(),
+		Data:       data,
+		Logger:     slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		BcryptCost: bcrypt.MinCost,
+	})
+	require.NoError(t, err)
+	hs.Config.Handler = s
+	hs.Start()
+	t.Cleanup(hs.Close)
+	return &demo{t: t, s: s, hs: hs, logs: logs}
+}
+
+// token makes an API token for a built-in user with the given scopes.
+func (d *demo) token(username string, scopes string) string {
+	d.t.Helper()
+	sec, _, err := d.s.tokens.Create(context.Background(), token.CreateRequest{
+		UserID: "user_" + username, Name: "test", Scopes: scope.Default.MustParse(scopes),
+	})
+	require.NoError(d.t, err)
+	return sec.Reveal()
+}
+
+// password returns a built-in user's generated password.
+func (d *demo) password(username string) string {
+	for _, u := range d.s.users {
+		if u.Username == username {
+			return u.Password
+		}
+	}
+	d.t.Fatalf("no user %s", username)
+	return ""
+}
+
+// do sends a request and returns the status, headers and body.
+func (d *demo) do(method, path, bearer, body string, hdr ...string) (int, http.Header, string) {
+	d.t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, method, d.hs.URL+path, rd)
+	require.NoError(d.t, err)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		if hdr[i+1] == "" {
+			req.Header.Del(hdr[i])
+			continue
+		}
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	res, err := d.hs.Client().Do(req)
+	require.NoError(d.t, err)
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	require.NoError(d.t, err)
+	return res.StatusCode, res.Header, string(b)
+}
+
+// acme returns an organization's data.
+func (d *demo) org(id string) *org {
+	o, ok := d.s.orgs.get(id)
+	require.True(d.t, ok)
+	return o
+}
+
+// snapshot is an organization's data as JSON, to prove a request changed
+// nothing.
+func (d *demo) snapshot(id string) string {
+	o := d.org(id)
+	o.mu.RLock()
+	defer o.mu.RUnlock()
+	b, err := json.Marshal(map[string]any{
+		"settings": o.settings, "subscription": o.subscription, "invoices": o.invoices,
+		"projects": o.projects.list(), "sprints": o.sprints.list(), "tasks": o.tasks.list(),
+		"time": o.timeEntries.list(), "timesheets": o.timesheets.list(), "budgets": o.budgets.list(),
+		"transactions": o.transactions.list(), "teams": o.teams.list(),
+	})
+	require.NoError(d.t, err)
+	return string(b) + userState(d, id)
+}
+
+func userState(d *demo, orgID string) string {
+	var b strings.Builder
+	for _, u := range d.s.dir.members(orgID) {
+		b.WriteString(u.ID + u.Name + u.Permissions.String())
+		if u.Active {
+			b.WriteString("+")
+		}
+	}
+	return b.String()
+}
+
+// ids returns every record ID of an organization.
+func (d *demo) ids(orgID string) []string {
+	o := d.org(orgID)
+	o.mu.RLock()
+	defer o.mu.RUnlock()
+	var out []string
+	add := func(m *meta) { out = append(out, m.ID) }
+	for _, r := range o.projects.list() {
+		add(&r.meta)
+	}
+	for _, r := range o.sprints.list() {
+		add(&r.meta)
+	}
+	for _, r := range o.tasks.list() {
+		add(&r.meta)
+	}
+	for _, r := range o.timeEntries.list() {
+		add(&r.meta)
+	}
+	for _, r := range o.timesheets.list() {
+		add(&r.meta)
+	}
+	for _, r := range o.budgets.list() {
+		add(&r.meta)
+	}
+	for _, r := range o.transactions.list() {
+		add(&r.meta)
+	}
+	for _, r := range o.teams.list() {
+		add(&r.meta)
+	}
+	for _, u := range d.s.dir.members(orgID) {
+		out = append(out, u.ID)
+	}
+	return out
+}

@@ -1,0 +1,173 @@
+// Command tapioca is a small Tapioca service wired the way a real host wires
+// tapioca.dev/auth, on the in-memory store: a JSON API under /api/v1 guarded
+// by scopes, web sign-in, an API token settings page and an OAuth 2.0
+// authorization server.
+//
+//	go run ./examples/tapioca [-addr 127.0.0.1:8080] [-issuer URL] [-data FILE]
+//
+// At start it prints the demo users and their passwords, a fresh API token,
+// the OAuth clients with their secrets and a curl line that works as
+// printed. Those are the demo's own secrets, made for this run; the request
+// logs never contain a secret.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "tapioca:", err)
+		}
+		os.Exit(2)
+	}
+}
+
+// options are the command-line flags.
+type options struct {
+	addr, issuer, data string
+	bcryptCost         int
+}
+
+func parseFlags(args []string, stderr io.Writer) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("tapioca", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "address to listen on")
+	fs.StringVar(&o.issuer, "issuer", "", "public base URL, the OAuth issuer (default http:// + the listening address)")
+	fs.StringVar(&o.data, "data", "", "JSON `file` of users and OAuth clients (default: built-in demo data)")
+	fs.IntVar(&o.bcryptCost, "bcrypt-cost", 0, "bcrypt cost of password hashes (default bcrypt.DefaultCost)")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	return o, nil
+}
+
+// run serves the demo until ctx is done, then shuts down gracefully. Logs go
+// to logw; the start-up banner to stdout. Tests call it with -addr
+// 127.0.0.1:0 and read the banner.
+func run(ctx context.Context, args []string, stdout, logw io.Writer) error {
+	o, err := parseFlags(args, logw)
+	if err != nil {
+		return err
+	}
+	ds := builtinData()
+	if o.data != "" {
+		if ds, err = loadData(o.data); err != nil {
+			return err
+		}
+	}
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return fmt.Errorf("%w: %v", errNoServer, err)
+	}
+	defer ln.Close()
+	issuer := o.issuer
+	if issuer == "" {
+		issuer = "http://" + ln.Addr().String()
+	}
+	logger := slog.New(slog.NewTextHandler(logw, nil))
+	s, err := newServer(config{Issuer: issuer, Data: ds, Logger: logger, BcryptCost: o.bcryptCost})
+	if err != nil {
+		return err
+	}
+	s.printBanner(stdout, ln.Addr().String())
+
+	hs := &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		return err
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// printBanner prints what a newcomer needs: where it listens, who can sign
+// in, a working token, the OAuth clients and requests that work as printed.
+func (s *server) printBanner(w io.Writer, addr string) {
+	base := s.issuer.String()
+	fmt.Fprintf(w, "Tapioca demo listening on http://%s (issuer %s)\n\n", addr, base)
+	fmt.Fprintf(w, "Sign in at %s/login — API tokens at %s/settings/tokens\n", base, base)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "  USER\tPASSWORD\tORGANIZATION\tPERMISSIONS")
+	for _, u := range s.users {
+		pw := u.Password
+		if !s.builtin {
+			pw = "(from the data file)"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", u.Username, pw, u.Organization, strings.Join(u.Permissions, " "))
+	}
+	tw.Flush()
+
+	fmt.Fprintf(w, "\nOAuth clients (authorize at %s/oauth/authorize, token at %s/oauth/token):\n", base, base)
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "  CLIENT ID\tSECRET\tGRANTS\tREDIRECT URIS")
+	for _, c := range s.clients {
+		sec := c.Secret
+		if c.Public {
+			sec = "(public: PKCE, no secret)"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", c.ID, sec, strings.Join(c.Grants, " "), strings.Join(c.RedirectURIs, " "))
+	}
+	tw.Flush()
+
+	first := s.users[0]
+	fmt.Fprintf(w, "\nA demo API token of %s (read:tasks write:tasks), made for this run:\n\n", first.Username)
+	fmt.Fprintf(w, "  export TAPIOCA_TOKEN=%s\n\n", s.demoToken.Reveal())
+	fmt.Fprintf(w, "Try it:\n\n")
+	fmt.Fprintf(w, "  curl %s/api/v1/tasks -H \"Authorization: Bearer %s\"\n", base, s.demoToken.Reveal())
+	if s.demoTask != "" {
+		fmt.Fprintf(w, "\n  TASK_ID=%s\n", s.demoTask)
+		fmt.Fprintf(w, "  curl -X PATCH %s/api/v1/tasks/$TASK_ID -H \"Authorization: Bearer $TAPIOCA_TOKEN\" -H \"Content-Type: application/json\" -d '{\"status\": \"done\"}'\n", base)
+	}
+	for _, c := range s.clients {
+		if c.Public || c.Secret == "" {
+			continue
+		}
+		for _, g := range c.Grants {
+			if g == "client_credentials" {
+				fmt.Fprintf(w, "\n  curl -X POST %s/oauth/token -u %s:%s -d grant_type=client_credentials -d scope=read:tasks\n", base, c.ID, c.Secret)
+			}
+		}
+	}
+	fmt.Fprintf(w, "\nThe OAuth client example: go run ./examples/oauth-client -server %s\n", base)
+	fmt.Fprintln(w, "Stop with Ctrl-C.")
+}

@@ -1,0 +1,316 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"tapioca.dev/auth/middleware"
+	"tapioca.dev/auth/scope"
+	"tapioca.dev/auth/store"
+	"tapioca.dev/auth/store/memstore"
+	"tapioca.dev/auth/token"
+)
+
+// sessionCookie is the name of the web session cookie. Its value is a
+// tap_session_… secret from token.Manager.CreateSession.
+const sessionCookie = "tapioca_session"
+
+// config is everything newServer needs.
+type config struct {
+	// Issuer is the public base URL, e.g. http://127.0.0.1:8080.
+	Issuer string
+	// Data is the users and clients to serve.
+	Data dataset
+	// Logger receives request logs and the library's events.
+	Logger *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// BcryptCost hashes passwords; 0 means bcrypt.DefaultCost. Tests use
+	// bcrypt.MinCost.
+	BcryptCost int
+}
+
+// server is the demo Tapioca service.
+type server struct {
+	issuer  *url.URL
+	secure  bool // served over TLS: Secure cookies
+	log     *slog.Logger
+	now     func() time.Time
+	st      *memstore.Store
+	dir     *directory
+	orgs    orgs
+	tokens  *token.Manager
+	auth    *middleware.Authenticator
+	csrfKey []byte
+	mux     *http.ServeMux
+	handler http.Handler
+
+	// What start-up prints: the demo's own secrets, made for this run.
+	users     []userData   // with plaintext passwords
+	clients   []clientData // with plaintext secrets
+	demoToken token.Secret
+	demoTask  string
+	builtin   bool // built-in data: passwords were generated and are printed
+}
+
+// newServer builds the demo from cfg: the store, the directory, the token
+// manager, the middleware and every route.
+func newServer(cfg config) (*server, error) {
+	iss, err := url.Parse(cfg.Issuer)
+	if err != nil || (iss.Scheme != "http" && iss.Scheme != "https") || iss.Host == "" || iss.RawQuery != "" || iss.Fragment != "" {
+		return nil, fmt.Errorf("-issuer %q: must be an http or https URL without query or fragment", cfg.Issuer)
+	}
+	iss.Path = strings.TrimSuffix(iss.Path, "/")
+	s := &server{
+		issuer: iss,
+		secure: iss.Scheme == "https",
+		log:    cfg.Logger,
+		now:    cfg.Now,
+		st:     memstore.New(),
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	cost := cfg.BcryptCost
+	if cost == 0 {
+		cost = bcrypt.DefaultCost
+	}
+	if s.dir, err = newDirectory(cost); err != nil {
+		return nil, err
+	}
+	s.dir.mirror = func(u store.User) { _ = s.st.PutUser(u) }
+	s.csrfKey = make([]byte, 32)
+	if _, err := rand.Read(s.csrfKey); err != nil {
+		return nil, err
+	}
+	s.tokens, err = token.NewManager(token.Config{
+		Store: s.st, Directory: s.dir, Now: s.now, Logger: s.log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.auth, err = middleware.New(middleware.Config{
+		Verifier:      s.tokens,
+		Realm:         "tapioca",
+		SessionCookie: sessionCookie,
+		Logger:        s.log,
+		Timeout:       5 * time.Second,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := s.load(context.Background(), cfg.Data, cost); err != nil {
+		return nil, err
+	}
+	s.mux = http.NewServeMux()
+	s.mountAPI()
+	s.mountTokensAPI()
+	s.mountWeb()
+	if err := s.mountOAuth(); err != nil {
+		return nil, err
+	}
+	s.handler = s.logRequests(s.mux)
+	return s, nil
+}
+
+// ServeHTTP serves the demo.
+func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// load hashes the users' passwords, registers the clients, seeds every
+// organization and makes the demo API token.
+func (s *server) load(ctx context.Context, ds dataset, cost int) error {
+	now := s.now().UTC().Truncate(time.Second)
+	s.builtin = ds.builtin
+	members := map[string][]string{}
+	var orgOrder []string
+	for _, ud := range ds.users {
+		h, err := bcrypt.GenerateFromPassword([]byte(ud.Password), cost)
+		if err != nil {
+			return fmt.Errorf("user %s: %w", ud.Username, err)
+		}
+		perms, err := scopes(ud.Permissions, "permissions")
+		if err != nil {
+			return err
+		}
+		u := &user{ID: "user_" + ud.Username, Username: ud.Username, Name: ud.Name, OrgID: ud.Organization,
+			Hash: h, Permissions: perms, Active: true}
+		s.dir.add(u)
+		if _, ok := members[u.OrgID]; !ok {
+			orgOrder = append(orgOrder, u.OrgID)
+		}
+		members[u.OrgID] = append(members[u.OrgID], u.ID)
+		s.users = append(s.users, ud)
+	}
+	for _, id := range orgOrder {
+		o := newOrg(id, orgName(id))
+		o.seed(now, members[id])
+		s.orgs.add(id, o)
+	}
+	for _, cd := range ds.clients {
+		c := store.Client{ID: cd.ID, Name: cd.Name, Public: cd.Public, OrgID: cd.Organization,
+			RedirectURIs: slices.Clone(cd.RedirectURIs), GrantTypes: slices.Clone(cd.Grants)}
+		var err error
+		if c.Scopes, err = scopes(cd.Scopes, "scopes"); err != nil {
+			return err
+		}
+		if !cd.Public {
+			if cd.Secret == "" {
+				sec, err := s.tokens.NewSecret(token.KindClientSecret)
+				if err != nil {
+					return err
+				}
+				cd.Secret = sec.Reveal()
+			}
+			c.SecretHashes = []store.Hash{token.Hash(cd.Secret)}
+		}
+		if err := s.st.PutClient(c); err != nil {
+			return err
+		}
+		s.clients = append(s.clients, cd)
+	}
+	// The demo token: the first user's, for tasks, so the printed curl line
+	// and the docs' PATCH request work as printed.
+	first := s.users[0]
+	u, _ := s.dir.get("user_" + first.Username)
+	want := scope.Default.MustParse("read:tasks write:tasks").Narrow(u.Permissions.Closure())
+	if want.IsEmpty() {
+		want = u.Permissions
+	}
+	sec, _, err := s.tokens.Create(ctx, token.CreateRequest{UserID: u.ID, Name: "demo token (printed at start)", Scopes: want})
+	if err != nil {
+		return fmt.Errorf("demo token: %w", err)
+	}
+	s.demoToken = sec
+	if o, ok := s.orgs.get(u.OrgID); ok {
+		if ts := o.tasks.list(); len(ts) > 0 {
+			s.demoTask = ts[0].ID
+		}
+	}
+	return nil
+}
+
+func orgName(id string) string {
+	if id == "" {
+		return id
+	}
+	return strings.ToUpper(id[:1]) + id[1:]
+}
+
+// url returns the public URL of a path on this server.
+func (s *server) url(path string) string { return s.issuer.String() + path }
+
+// route registers an API route that needs the given scope: Bearer token or
+// session cookie (with cross-origin protection on unsafe methods), then the
+// scope check, then the handler.
+func (s *server) route(pattern, need string, h http.HandlerFunc) {
+	s.mux.Handle(pattern, s.auth.Authenticate(noteToken(middleware.Require(need)(h))))
+}
+
+// routeAuthenticated registers a route that needs a principal but no
+// particular scope (the token API checks more itself).
+func (s *server) routeAuthenticated(pattern string, h http.HandlerFunc) {
+	s.mux.Handle(pattern, s.auth.Authenticate(noteToken(h)))
+}
+
+// call resolves the request's principal to its organization. An
+// organization that does not exist (a client of an organization without
+// users) answers 404, as another organization's records do.
+func (s *server) call(w http.ResponseWriter, r *http.Request) (*call, bool) {
+	p, ok := middleware.FromContext(r.Context())
+	if !ok {
+		writeError(w, http.StatusInternalServerError, "server_error", "no principal")
+		return nil, false
+	}
+	o, ok := s.orgs.get(p.OrgID)
+	if !ok {
+		notFound(w, "organization")
+		return nil, false
+	}
+	return &call{org: o, dir: s.dir, userID: p.UserID, principal: p}, true
+}
+
+// --- request logs -----------------------------------------------------------
+
+type logInfoKey struct{}
+
+// logInfo is filled in by the handlers of a request for its log line.
+type logInfo struct{ tokenID string }
+
+// noteToken records the verified token's public ID for the request log.
+func noteToken(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if li, ok := r.Context().Value(logInfoKey{}).(*logInfo); ok {
+			if p, ok := middleware.FromContext(r.Context()); ok {
+				li.tokenID = p.TokenID
+			}
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// secretRE finds anything shaped like a tap_ secret, so a secret pasted
+// into a URL path never reaches the log.
+var secretRE = regexp.MustCompile(`tap_[A-Za-z0-9_]*`)
+
+// logRequests logs one line per request: method, path without the query
+// (authorization requests carry state and codes there), status, duration and
+// the public ID of the token that authenticated it. Never a secret.
+func (s *server) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		li := &logInfo{}
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), logInfoKey{}, li)))
+		if sw.status == 0 {
+			sw.status = http.StatusOK
+		}
+		attrs := []slog.Attr{
+			slog.String("method", r.Method),
+			slog.String("path", secretRE.ReplaceAllString(r.URL.Path, token.Mask)),
+			slog.Int("status", sw.status),
+			slog.Duration("duration", time.Since(start)),
+		}
+		if li.tokenID != "" {
+			attrs = append(attrs, slog.String("token_id", li.tokenID))
+		}
+		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
+	})
+}
+
+// errNoServer is returned by run when the listener cannot be opened.
+var errNoServer = errors.New("cannot listen")
