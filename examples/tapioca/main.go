@@ -26,6 +26,8 @@ import (
 	"syscall"
 	"text/tabwriter"
 	"time"
+
+	"tapioca.dev/auth/token"
 )
 
 func main() {
@@ -85,7 +87,9 @@ func run(ctx context.Context, args []string, stdout, logw io.Writer) error {
 	if issuer == "" {
 		issuer = "http://" + ln.Addr().String()
 	}
-	logger := slog.New(slog.NewTextHandler(logw, nil))
+	// token.ReplaceAttr is a safety net: nothing here logs a secret, but
+	// should anything ever try, the log gets tap_[REDACTED].
+	logger := slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{ReplaceAttr: token.ReplaceAttr}))
 	s, err := newServer(config{Issuer: issuer, Data: ds, Logger: logger, BcryptCost: o.bcryptCost})
 	if err != nil {
 		return err

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -283,13 +282,10 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// secretRE finds anything shaped like a tap_ secret, so a secret pasted
-// into a URL path never reaches the log.
-var secretRE = regexp.MustCompile(`tap_[A-Za-z0-9_]*`)
-
 // logRequests logs one line per request: method, path without the query
-// (authorization requests carry state and codes there), status, duration and
-// the public ID of the token that authenticated it. Never a secret.
+// (authorization requests carry state and codes there; a secret pasted into
+// the path is redacted), status, duration and the public ID of the token
+// that authenticated it. Never a secret.
 func (s *server) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -301,7 +297,7 @@ func (s *server) logRequests(next http.Handler) http.Handler {
 		}
 		attrs := []slog.Attr{
 			slog.String("method", r.Method),
-			slog.String("path", secretRE.ReplaceAllString(r.URL.Path, token.Mask)),
+			slog.String("path", token.Redact(r.URL.Path)),
 			slog.Int("status", sw.status),
 			slog.Duration("duration", time.Since(start)),
 		}

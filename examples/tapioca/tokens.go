@@ -76,10 +76,9 @@ func (s *server) listTokens(ctx context.Context, userID string) ([]store.Token, 
 	if err != nil {
 		return nil, err
 	}
-	now := s.now()
 	var out []store.Token
 	for i := len(all) - 1; i >= 0; i-- {
-		if t := all[i]; !t.Revoked() && now.Before(t.ExpiresAt) {
+		if t := all[i]; s.tokens.Live(t) {
 			out = append(out, t)
 		}
 	}
@@ -125,8 +124,8 @@ func (s *server) createToken(ctx context.Context, p token.Principal, name string
 	})
 }
 
-// rotateToken replaces a token with a new secret of the same name, scopes
-// and lifetime, and revokes the old one.
+// rotateToken replaces a token's secret (same name, scopes and expiry) and
+// revokes the old secret at once.
 func (s *server) rotateToken(ctx context.Context, p token.Principal, id string) (token.Secret, store.Token, error) {
 	old, err := s.ownToken(ctx, p.UserID, id)
 	if err != nil {
@@ -135,24 +134,11 @@ func (s *server) rotateToken(ctx context.Context, p token.Principal, id string) 
 	if !p.Scopes.Satisfies(old.Scopes) {
 		return token.Secret{}, store.Token{}, invalid("you can rotate only tokens within your own scopes")
 	}
-	life := old.ExpiresAt.Sub(old.CreatedAt)
-	sec, rec, err := s.tokens.Create(ctx, token.CreateRequest{
-		UserID: p.UserID, Name: old.Name, Scopes: old.Scopes, ExpiresAt: s.now().Add(life),
-	})
-	if err != nil {
-		return token.Secret{}, store.Token{}, err
-	}
-	if err := s.tokens.Revoke(ctx, old.ID); err != nil {
-		return token.Secret{}, store.Token{}, err
-	}
-	return sec, rec, nil
+	return s.tokens.Rotate(ctx, p.UserID, id, 0)
 }
 
 func (s *server) revokeToken(ctx context.Context, p token.Principal, id string) error {
-	if _, err := s.ownToken(ctx, p.UserID, id); err != nil {
-		return err
-	}
-	return s.tokens.Revoke(ctx, id)
+	return s.tokens.RevokeForUser(ctx, p.UserID, id)
 }
 
 // tokenError answers an error of the token service.
@@ -161,7 +147,7 @@ func (s *server) tokenError(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case errors.As(err, &ve):
 		writeError(w, http.StatusBadRequest, "invalid_request", ve.Error())
-	case errors.Is(err, errTokenNotFound):
+	case errors.Is(err, errTokenNotFound), errors.Is(err, store.ErrNotFound), errors.Is(err, token.ErrInvalid):
 		notFound(w, "token")
 	case errors.Is(err, token.ErrScopeExceeds):
 		writeError(w, http.StatusBadRequest, "invalid_request", "the scopes exceed your permissions")

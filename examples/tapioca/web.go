@@ -317,7 +317,7 @@ func webTokenError(err error) string {
 	switch {
 	case errors.As(err, &ve):
 		return ve.Error()
-	case errors.Is(err, errTokenNotFound):
+	case errors.Is(err, errTokenNotFound), errors.Is(err, store.ErrNotFound), errors.Is(err, token.ErrInvalid):
 		return "No such token."
 	case errors.Is(err, token.ErrScopeExceeds):
 		return "Those scopes exceed your permissions."

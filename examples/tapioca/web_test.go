@@ -1,0 +1,225 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// browser is an http.Client with a cookie jar that does not follow
+// redirects, so tests see each step.
+func (d *demo) browser() *http.Client {
+	jar, err := cookiejar.New(nil)
+	require.NoError(d.t, err)
+	return &http.Client{
+		Jar: jar, Timeout: 10 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+func (d *demo) send(c *http.Client, method, path string, form url.Values, hdr ...string) (*http.Response, string) {
+	d.t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequestWithContext(context.Background(), method, d.hs.URL+path, body)
+	require.NoError(d.t, err)
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	res, err := c.Do(req)
+	require.NoError(d.t, err)
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	require.NoError(d.t, err)
+	return res, string(b)
+}
+
+func (d *demo) signIn(c *http.Client, user, returnTo string) *http.Response {
+	d.t.Helper()
+	res, _ := d.send(c, "POST", "/login", url.Values{"username": {user}, "password": {d.password(user)}, "return_to": {returnTo}})
+	require.Equal(d.t, http.StatusSeeOther, res.StatusCode)
+	return res
+}
+
+var (
+	csrfRE   = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+	secretRE = regexp.MustCompile(`id="new-token" readonly value="(tap_[A-Za-z0-9]+)"`)
+)
+
+func TestLogin(t *testing.T) {
+	d := newDemo(t)
+	c := d.browser()
+
+	res, body := d.send(c, "GET", "/login", nil)
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	assert.Equal(t, "DENY", res.Header.Get("X-Frame-Options"))
+	assert.Contains(t, res.Header.Get("Content-Security-Policy"), "frame-ancestors 'none'")
+	assert.Contains(t, body, `name="password"`)
+
+	res, body = d.send(c, "POST", "/login", url.Values{"username": {"alice"}, "password": {"wrong password"}})
+	assert.Equal(t, http.StatusUnauthorized, res.StatusCode)
+	assert.Contains(t, body, "Wrong username or password.")
+	res, _ = d.send(c, "POST", "/login", url.Values{"username": {"nobody"}, "password": {"wrong password"}})
+	assert.Equal(t, http.StatusUnauthorized, res.StatusCode)
+
+	// A cross-site login POST is refused (login CSRF).
+	res, _ = d.send(c, "POST", "/login", url.Values{"username": {"alice"}, "password": {d.password("alice")}}, "Sec-Fetch-Site", "cross-site")
+	assert.Equal(t, http.StatusForbidden, res.StatusCode)
+
+	res = d.signIn(c, "alice", "//evil.example/")
+	assert.Equal(t, "/settings/tokens", res.Header.Get("Location"), "an off-site return_to is ignored")
+	var cookie *http.Cookie
+	for _, ck := range res.Cookies() {
+		if ck.Name == sessionCookie {
+			cookie = ck
+		}
+	}
+	require.NotNil(t, cookie)
+	assert.True(t, cookie.HttpOnly)
+	assert.Equal(t, http.SameSiteLaxMode, cookie.SameSite)
+	assert.False(t, cookie.Secure, "plain http in tests")
+	assert.True(t, strings.HasPrefix(cookie.Value, "tap_session_"))
+
+	// The session works on the API; unsafe cross-origin requests are refused.
+	res, _ = d.send(c, "GET", "/api/v1/tasks", nil)
+	assert.Equal(t, http.StatusOK, res.StatusCode)
+	req := func(site string) int {
+		r, err := http.NewRequest("POST", d.hs.URL+"/api/v1/projects", strings.NewReader(`{"name": "From the browser"}`))
+		require.NoError(t, err)
+		r.Header.Set("Content-Type", "application/json")
+		r.Header.Set("Sec-Fetch-Site", site)
+		res, err := c.Do(r)
+		require.NoError(t, err)
+		res.Body.Close()
+		return res.StatusCode
+	}
+	assert.Equal(t, http.StatusForbidden, req("cross-site"))
+	assert.Equal(t, http.StatusCreated, req("same-origin"))
+
+	// Sign-out needs the CSRF token and revokes the session.
+	res, body = d.send(c, "GET", "/settings/tokens", nil)
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	m := csrfRE.FindStringSubmatch(body)
+	require.NotNil(t, m)
+	res, _ = d.send(c, "POST", "/logout", url.Values{"csrf": {"forged"}})
+	assert.Equal(t, http.StatusForbidden, res.StatusCode)
+	res, _ = d.send(c, "POST", "/logout", url.Values{"csrf": {m[1]}})
+	assert.Equal(t, http.StatusSeeOther, res.StatusCode)
+	_, err := d.s.tokens.VerifySession(context.Background(), cookie.Value)
+	assert.Error(t, err, "the session is revoked at sign-out")
+	res, _ = d.send(c, "GET", "/settings/tokens", nil)
+	assert.Equal(t, http.StatusSeeOther, res.StatusCode)
+}
+
+func TestTokensPage(t *testing.T) {
+	d := newDemo(t)
+	c := d.browser()
+	d.signIn(c, "bob", "/settings/tokens")
+	res, body := d.send(c, "GET", "/settings/tokens", nil)
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	assert.Contains(t, body, `value="write:tasks"`)
+	assert.NotContains(t, body, `value="admin:org"`, "only the scopes the user has are offered")
+	csrf := csrfRE.FindStringSubmatch(body)[1]
+
+	// Without the CSRF token: refused, nothing made.
+	res, _ = d.send(c, "POST", "/settings/tokens", url.Values{"name": {"ci"}, "scope": {"read:tasks"}, "days": {"30"}})
+	assert.Equal(t, http.StatusForbidden, res.StatusCode)
+	// A scope bob lacks: refused.
+	res, _ = d.send(c, "POST", "/settings/tokens", url.Values{"csrf": {csrf}, "name": {"ci"}, "scope": {"admin:org"}, "days": {"30"}})
+	assert.Equal(t, http.StatusBadRequest, res.StatusCode)
+
+	res, body = d.send(c, "POST", "/settings/tokens", url.Values{"csrf": {csrf}, "name": {"ci"}, "scope": {"read:tasks"}, "days": {"30"}})
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	m := secretRE.FindStringSubmatch(body)
+	require.NotNil(t, m, body)
+	secret := m[1]
+	status, _, _ := d.do("GET", "/api/v1/tasks", secret, "")
+	assert.Equal(t, http.StatusOK, status)
+	status, _, _ = d.do("POST", "/api/v1/projects", secret, `{"name": "x"}`)
+	assert.Equal(t, http.StatusForbidden, status, "the token has read:tasks only")
+
+	// The list shows it, never its secret.
+	res, body = d.send(c, "GET", "/settings/tokens", nil)
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	assert.NotContains(t, body, secret)
+	id := regexp.MustCompile(`data-id="(tok_[A-Za-z0-9]+)"`).FindStringSubmatch(body)[1]
+
+	// Rotate: new secret works, old one does not.
+	res, body = d.send(c, "POST", "/settings/tokens/"+id+"/rotate", url.Values{"csrf": {csrf}})
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	rotated := secretRE.FindStringSubmatch(body)[1]
+	status, _, _ = d.do("GET", "/api/v1/tasks", secret, "")
+	assert.Equal(t, http.StatusUnauthorized, status)
+	status, _, _ = d.do("GET", "/api/v1/tasks", rotated, "")
+	assert.Equal(t, http.StatusOK, status)
+
+	// Revoke.
+	res, body = d.send(c, "GET", "/settings/tokens", nil)
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	id = regexp.MustCompile(`data-id="(tok_[A-Za-z0-9]+)"`).FindStringSubmatch(body)[1]
+	res, _ = d.send(c, "POST", "/settings/tokens/"+id+"/revoke", url.Values{"csrf": {csrf}})
+	require.Equal(t, http.StatusSeeOther, res.StatusCode)
+	status, _, _ = d.do("GET", "/api/v1/tasks", rotated, "")
+	assert.Equal(t, http.StatusUnauthorized, status)
+}
+
+func TestTokensAPI(t *testing.T) {
+	d := newDemo(t)
+	alice := d.token("alice", "write:tasks read:time")
+
+	status, _, resp := d.do("POST", "/api/v1/tokens", alice, `{"name": "script", "scopes": ["read:tasks"], "expires_in_days": 7}`)
+	require.Equal(t, http.StatusCreated, status, resp)
+	var made newTokenView
+	require.NoError(t, json.Unmarshal([]byte(resp), &made))
+	assert.Equal(t, []string{"read:tasks"}, made.Scopes)
+	status, _, _ = d.do("GET", "/api/v1/tasks", made.Token, "")
+	assert.Equal(t, http.StatusOK, status)
+
+	// A token cannot mint a stronger token than itself.
+	status, _, resp = d.do("POST", "/api/v1/tokens", alice, `{"name": "more", "scopes": ["admin:org"]}`)
+	assert.Equal(t, http.StatusBadRequest, status, resp)
+	status, _, _ = d.do("POST", "/api/v1/tokens", alice, `{"name": "x", "scopes": ["read:tasks"], "extra": 1}`)
+	assert.Equal(t, http.StatusBadRequest, status)
+
+	status, _, resp = d.do("GET", "/api/v1/tokens", alice, "")
+	require.Equal(t, http.StatusOK, status)
+	assert.NotContains(t, resp, made.Token)
+	assert.Contains(t, resp, made.ID)
+
+	// Another user's token ID is not found.
+	bobs := d.token("bob", "read:tasks")
+	status, _, _ = d.do("DELETE", "/api/v1/tokens/"+made.ID, bobs, "")
+	assert.Equal(t, http.StatusNotFound, status)
+	status, _, _ = d.do("POST", "/api/v1/tokens/"+made.ID+"/rotate", bobs, "")
+	assert.Equal(t, http.StatusNotFound, status)
+
+	status, _, resp = d.do("POST", "/api/v1/tokens/"+made.ID+"/rotate", alice, "")
+	require.Equal(t, http.StatusCreated, status, resp)
+	var rotated newTokenView
+	require.NoError(t, json.Unmarshal([]byte(resp), &rotated))
+	status, _, _ = d.do("GET", "/api/v1/tasks", made.Token, "")
+	assert.Equal(t, http.StatusUnauthorized, status)
+
+	status, _, _ = d.do("DELETE", "/api/v1/tokens/"+rotated.ID, alice, "")
+	assert.Equal(t, http.StatusNoContent, status)
+	status, _, _ = d.do("GET", "/api/v1/tasks", rotated.Token, "")
+	assert.Equal(t, http.StatusUnauthorized, status)
+
+	status, _, _ = d.do("GET", "/api/v1/tokens", "", "")
+	assert.Equal(t, http.StatusUnauthorized, status)
+}
