@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"hash/maphash"
 	"math"
 	"slices"
 	"sync"
@@ -45,8 +46,9 @@ type Store struct {
 	chunks   [][]tokenRec
 	used     int32   // slots handed out from the chunks so far
 	free     []int32 // freed slots
-	byHash   map[store.Hash]int32
-	byID     map[string]int32
+	byHash   index // tag hashTag(Hash)
+	byID     index // tag maphash(seed, ID)
+	seed     maphash.Seed
 	byUser   map[string][]int32 // slots in creation order
 	byFamily map[string][]int32
 	sweepPos int32 // where DeleteExpired resumes its scan of the slab
@@ -87,8 +89,7 @@ type codeRec struct {
 // New returns an empty store.
 func New() *Store {
 	return &Store{
-		byHash:     make(map[store.Hash]int32),
-		byID:       make(map[string]int32),
+		seed:       maphash.MakeSeed(),
 		byUser:     make(map[string][]int32),
 		byFamily:   make(map[string][]int32),
 		strs:       []string{""},
@@ -155,6 +156,20 @@ func (s *Store) internSet(v scope.Set) uint32 {
 	return i
 }
 
+// findHash returns the slot of the token with hash h, or -1. Callers hold
+// the lock.
+func (s *Store) findHash(h *store.Hash) int32 {
+	return s.byHash.lookup(hashTag(h), func(i int32) bool { return s.rec(i).hash == *h })
+}
+
+func (s *Store) idTag(id string) uint32 { return uint32(maphash.String(s.seed, id)) }
+
+// findID returns the slot of the token with the given ID, or -1. Callers
+// hold the lock.
+func (s *Store) findID(id string) int32 {
+	return s.byID.lookup(s.idTag(id), func(i int32) bool { r := s.rec(i); return r.text[:r.idEnd] == id })
+}
+
 // rec returns the record in slot i. Callers hold the lock.
 func (s *Store) rec(i int32) *tokenRec {
 	return &s.chunks[i/chunkSize][i%chunkSize]
@@ -203,10 +218,7 @@ func (s *Store) CreateToken(ctx context.Context, t store.Token) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.byHash[t.Hash]; ok {
-		return store.ErrExists
-	}
-	if _, ok := s.byID[t.ID]; ok {
+	if s.findHash(&t.Hash) >= 0 || s.findID(t.ID) >= 0 {
 		return store.ErrExists
 	}
 	i := s.alloc()
@@ -228,8 +240,8 @@ func (s *Store) CreateToken(ctx context.Context, t store.Token) error {
 		kind:     t.Kind,
 		live:     true,
 	}
-	s.byHash[t.Hash] = i
-	s.byID[text[:len(t.ID)]] = i
+	s.byHash.insert(hashTag(&t.Hash), i)
+	s.byID.insert(s.idTag(t.ID), i)
 	if t.UserID != "" {
 		s.byUser[t.UserID] = append(s.byUser[t.UserID], i)
 	}
@@ -247,8 +259,8 @@ func (s *Store) TokenByHash(ctx context.Context, h store.Hash) (store.Token, err
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	i, ok := s.byHash[h]
-	if !ok {
+	i := s.findHash(&h)
+	if i < 0 {
 		return store.Token{}, store.ErrNotFound
 	}
 	return s.export(s.rec(i)), nil
@@ -281,8 +293,8 @@ func (s *Store) update(ctx context.Context, id string, fn func(r *tokenRec)) err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	i, ok := s.byID[id]
-	if !ok {
+	i := s.findID(id)
+	if i < 0 {
 		return store.ErrNotFound
 	}
 	fn(s.rec(i))
@@ -395,7 +407,7 @@ func (s *Store) RotateFamily(ctx context.Context, id string, presented, next sto
 	}
 	f.Current = next
 	f.Rotations++
-	if i, ok := s.byHash[presented]; ok {
+	if i := s.findHash(&presented); i >= 0 {
 		revoke(s.rec(i), fromTime(at))
 	}
 	return *f, nil
@@ -554,8 +566,8 @@ func (s *Store) DeleteExpired(ctx context.Context, before time.Time, limit int) 
 // deleteToken removes the token in slot i from every index and frees the
 // slot. Callers hold the write lock.
 func (s *Store) deleteToken(i int32, r *tokenRec) {
-	delete(s.byHash, r.hash)
-	delete(s.byID, r.text[:r.idEnd])
+	s.byHash.remove(hashTag(&r.hash), i)
+	s.byID.remove(s.idTag(r.text[:r.idEnd]), i)
 	if user := s.strs[r.user]; user != "" {
 		s.byUser[user] = deleteValue(s.byUser[user], i)
 		if len(s.byUser[user]) == 0 {
