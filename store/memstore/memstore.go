@@ -46,8 +46,8 @@ type Store struct {
 	chunks   [][]tokenRec
 	used     int32   // slots handed out from the chunks so far
 	free     []int32 // freed slots
-	byHash   index // tag hashTag(Hash)
-	byID     index // tag maphash(seed, ID)
+	byHash   index   // tag hashTag(Hash)
+	byID     index   // tag maphash(seed, ID)
 	seed     maphash.Seed
 	byUser   map[string][]int32 // slots in creation order
 	byFamily map[string][]int32
