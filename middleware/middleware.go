@@ -269,7 +269,8 @@ func (a *Authenticator) verify(ctx context.Context, secret string, session bool)
 // fail logs e and answers the request through the error handler.
 func (a *Authenticator) fail(w http.ResponseWriter, r *http.Request, e *Error) {
 	log := a.logger()
-	if s := e.StatusCode(); s >= 500 {
+	if s := e.StatusCode(); s >= 500 && !errors.Is(e.Err, context.Canceled) {
+		// context.Canceled: the client went away; not worth an error.
 		log.LogAttrs(r.Context(), slog.LevelError, "middleware: request refused",
 			slog.Int("status", s), slog.String("error", e.Code), slog.Any("cause", e.Err))
 	} else if log.Enabled(r.Context(), slog.LevelDebug) {
