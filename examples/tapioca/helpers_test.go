@@ -47,11 +47,31 @@ type demo struct {
 	logs *syncBuffer
 }
 
+// testData is the built-in data, made once so its passwords (and their
+// memoized hashes) are shared by every test.
+var testData = sync.OnceValue(builtinData)
+
+var hashes sync.Map // password → bcrypt hash at MinCost
+
+// memoHash is bcrypt at MinCost, computed once per password: bcrypt is
+// slow under the race detector and the tests make many demos.
+func memoHash(pw string) ([]byte, error) {
+	if h, ok := hashes.Load(pw); ok {
+		return h.([]byte), nil
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.MinCost)
+	if err != nil {
+		return nil, err
+	}
+	hashes.Store(pw, h)
+	return h, nil
+}
+
 // newDemo starts a fresh demo with the built-in data (or ds) and a low
 // bcrypt cost.
 func newDemo(t *testing.T, ds ...dataset) *demo {
 	t.Helper()
-	data := builtinData()
+	data := testData()
 	if len(ds) > 0 {
 		data = ds[0]
 	}
@@ -61,7 +81,7 @@ func newDemo(t *testing.T, ds ...dataset) *demo {
 		Issuer:     "http://" + hs.Listener.Addr().String(),
 		Data:       data,
 		Logger:     slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		BcryptCost: bcrypt.MinCost,
+		hashPassword: memoHash,
 	})
 	require.NoError(t, err)
 	hs.Config.Handler = s

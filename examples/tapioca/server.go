@@ -38,6 +38,9 @@ type config struct {
 	// BcryptCost hashes passwords; 0 means bcrypt.DefaultCost. Tests use
 	// bcrypt.MinCost.
 	BcryptCost int
+	// hashPassword, when set, replaces bcrypt.GenerateFromPassword at
+	// BcryptCost (tests memoize it: bcrypt is slow under the race detector).
+	hashPassword func(password string) ([]byte, error)
 }
 
 // server is the demo Tapioca service.
@@ -88,7 +91,11 @@ func newServer(cfg config) (*server, error) {
 	if cost == 0 {
 		cost = bcrypt.DefaultCost
 	}
-	if s.dir, err = newDirectory(cost); err != nil {
+	hash := cfg.hashPassword
+	if hash == nil {
+		hash = func(pw string) ([]byte, error) { return bcrypt.GenerateFromPassword([]byte(pw), cost) }
+	}
+	if s.dir, err = newDirectory(hash); err != nil {
 		return nil, err
 	}
 	s.dir.mirror = func(u store.User) { _ = s.st.PutUser(u) }
@@ -112,7 +119,7 @@ func newServer(cfg config) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.load(context.Background(), cfg.Data, cost); err != nil {
+	if err := s.load(context.Background(), cfg.Data, hash); err != nil {
 		return nil, err
 	}
 	s.mux = http.NewServeMux()
@@ -131,13 +138,13 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 
 // load hashes the users' passwords, registers the clients, seeds every
 // organization and makes the demo API token.
-func (s *server) load(ctx context.Context, ds dataset, cost int) error {
+func (s *server) load(ctx context.Context, ds dataset, hash func(string) ([]byte, error)) error {
 	now := s.now().UTC().Truncate(time.Second)
 	s.builtin = ds.builtin
 	members := map[string][]string{}
 	var orgOrder []string
 	for _, ud := range ds.users {
-		h, err := bcrypt.GenerateFromPassword([]byte(ud.Password), cost)
+		h, err := hash(ud.Password)
 		if err != nil {
 			return fmt.Errorf("user %s: %w", ud.Username, err)
 		}

@@ -1,0 +1,200 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// started is a demo started through run, as `go run ./examples/tapioca` does.
+type started struct {
+	banner []string // the start-up output, line by line
+	logs   *syncBuffer
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// startRun runs the demo on 127.0.0.1:0 and returns once it has printed its
+// banner.
+func startRun(t *testing.T, args ...string) *started {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	st := &started{logs: &syncBuffer{}, cancel: cancel, done: make(chan error, 1)}
+	go func() {
+		err := run(ctx, append([]string{"-addr", "127.0.0.1:0", "-bcrypt-cost", "4"}, args...), pw, st.logs)
+		pw.CloseWithError(errors.New("run returned"))
+		st.done <- err
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-st.done:
+		case <-time.After(15 * time.Second):
+			t.Error("run did not return after cancel")
+		}
+	})
+	sc := bufio.NewScanner(pr)
+	for sc.Scan() {
+		st.banner = append(st.banner, sc.Text())
+		if strings.HasPrefix(sc.Text(), "Stop with Ctrl-C") {
+			go func() { _, _ = io.Copy(io.Discard, pr) }()
+			return st
+		}
+	}
+	t.Fatalf("run ended before its banner was complete: %v\n%s", sc.Err(), strings.Join(st.banner, "\n"))
+	return nil
+}
+
+func (st *started) find(t *testing.T, re *regexp.Regexp) []string {
+	t.Helper()
+	for _, l := range st.banner {
+		if m := re.FindStringSubmatch(l); m != nil {
+			return m
+		}
+	}
+	t.Fatalf("no line matches %s in:\n%s", re, strings.Join(st.banner, "\n"))
+	return nil
+}
+
+var (
+	curlRE   = regexp.MustCompile(`^\s*curl (http://127\.0\.0\.1:\d+/api/v1/tasks) -H "Authorization: Bearer (tap_[A-Za-z0-9]{28})"$`)
+	exportRE = regexp.MustCompile(`^\s*export TAPIOCA_TOKEN=(tap_[A-Za-z0-9]{28})$`)
+	taskRE   = regexp.MustCompile(`^\s*TASK_ID=(\S+)$`)
+	patchRE  = regexp.MustCompile(`^\s*curl -X PATCH (\S+)/api/v1/tasks/\$TASK_ID -H "Authorization: Bearer \$TAPIOCA_TOKEN" -H "Content-Type: application/json" -d '(.+)'$`)
+)
+
+func get(t *testing.T, method, url, bearer, body string) (int, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, url, rd)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+bearer)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	require.NoError(t, err)
+	return res.StatusCode, string(b)
+}
+
+// TestRunBanner: the curl lines printed at start work as printed, the
+// server shuts down gracefully, and the logs hold no secret.
+func TestRunBanner(t *testing.T) {
+	st := startRun(t)
+
+	m := st.find(t, curlRE)
+	status, body := get(t, "GET", m[1], m[2], "")
+	require.Equal(t, http.StatusOK, status, body)
+	var tasks list[task]
+	require.NoError(t, json.Unmarshal([]byte(body), &tasks))
+	require.NotEmpty(t, tasks.Data)
+
+	// The docs' PATCH request, with the printed TASK_ID and TAPIOCA_TOKEN.
+	tok := st.find(t, exportRE)[1]
+	assert.Equal(t, m[2], tok)
+	taskID := st.find(t, taskRE)[1]
+	p := st.find(t, patchRE)
+	status, body = get(t, "PATCH", p[1]+"/api/v1/tasks/"+taskID, tok, p[2])
+	require.Equal(t, http.StatusOK, status, body)
+	assert.Contains(t, body, `"status": "done"`)
+
+	// Graceful shutdown.
+	st.cancel()
+	select {
+	case err := <-st.done:
+		require.NoError(t, err)
+	case <-time.After(15 * time.Second):
+		t.Fatal("no shutdown")
+	}
+	st.done <- nil // for the cleanup
+
+	// No secret of the banner (tokens, client secrets, passwords) is in the
+	// logs, nor any 12-character piece of one (SECURITY.md S50).
+	logs := st.logs.String()
+	assert.Contains(t, logs, "msg=request")
+	for _, secret := range bannerSecrets(st.banner) {
+		for i := 0; i+12 <= len(secret); i++ {
+			require.NotContains(t, logs, secret[i:i+12], "a piece of a secret is in the logs")
+		}
+	}
+}
+
+var (
+	tapRE      = regexp.MustCompile(`tap_[A-Za-z0-9_]+`)
+	passwordRE = regexp.MustCompile(`\b[a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4}\b`)
+)
+
+func bannerSecrets(banner []string) []string {
+	all := strings.Join(banner, "\n")
+	out := append(tapRE.FindAllString(all, -1), passwordRE.FindAllString(all, -1)...)
+	return out
+}
+
+func TestRunFlags(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		says string
+	}{
+		{"unknown flag", []string{"-nope"}, "flag provided but not defined"},
+		{"extra argument", []string{"serve"}, "unexpected arguments"},
+		{"bad issuer", []string{"-issuer", "ftp://x"}, "-issuer"},
+		{"missing data file", []string{"-data", filepath.Join(t.TempDir(), "none.json")}, "-data"},
+		{"bad address", []string{"-addr", "127.0.0.1:-1"}, "cannot listen"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, logs syncBuffer
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			err := run(ctx, append([]string{"-addr", "127.0.0.1:0", "-bcrypt-cost", "4"}, tt.args...), &out, &logs)
+			require.Error(t, err)
+			assert.Contains(t, err.Error()+logs.String(), tt.says)
+			assert.Empty(t, out.String(), "nothing starts")
+		})
+	}
+}
+
+// TestRunDataFile: a -data file's users sign in and its clients are
+// registered; its passwords are not printed.
+func TestRunDataFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "data.json")
+	require.NoError(t, os.WriteFile(path, []byte(`{
+  "users": [
+    {"username": "zoe", "password": "a long passphrase", "organization": "initech", "permissions": ["write:tasks"]}
+  ],
+  "clients": [
+    {"id": "initech-cron", "grants": ["client_credentials"], "scopes": ["read:tasks"], "organization": "initech"}
+  ]
+}`), 0o600))
+	st := startRun(t, "-data", path)
+	all := strings.Join(st.banner, "\n")
+	assert.Contains(t, all, "zoe")
+	assert.NotContains(t, all, "a long passphrase")
+	assert.Contains(t, all, "initech-cron")
+	m := st.find(t, curlRE)
+	status, body := get(t, "GET", m[1], m[2], "")
+	require.Equal(t, http.StatusOK, status, body)
+	assert.Contains(t, body, `"assignee_id": "user_zoe"`)
+}
