@@ -78,9 +78,9 @@ func newDemo(t *testing.T, ds ...dataset) *demo {
 	logs := &syncBuffer{}
 	hs := httptest.NewUnstartedServer(nil)
 	s, err := newServer(config{
-		Issuer:     "http://" + hs.Listener.Addr().String(),
-		Data:       data,
-		Logger:     slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Issuer:       "http://" + hs.Listener.Addr().String(),
+		Data:         data,
+		Logger:       slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		hashPassword: memoHash,
 	})
 	require.NoError(t, err)
