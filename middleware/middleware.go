@@ -189,7 +189,7 @@ func (a *Authenticator) Authenticate(next http.Handler) http.Handler {
 
 // authenticate finds and verifies the request's credentials.
 func (a *Authenticator) authenticate(r *http.Request) (token.Principal, *Error) {
-	if hasQueryToken(r.URL.RawQuery) {
+	if r.URL != nil && hasQueryToken(r.URL.RawQuery) {
 		return token.Principal{}, newError(CodeInvalidRequest, descQueryToken)
 	}
 	if hv, ok := r.Header["Authorization"]; ok {

@@ -422,3 +422,17 @@ func TestContextCancellation(t *testing.T) {
 	<-child.Done()
 	assert.ErrorIs(t, child.Err(), context.Canceled)
 }
+
+// TestFormBodyTokenIgnored: RFC 6750 §2.2 is not supported; a token in a
+// form body is not read, so the request has no credentials (S39).
+func TestFormBodyTokenIgnored(t *testing.T) {
+	f := newFake()
+	h := &spy{}
+	r := httptest.NewRequest("POST", "/", strings.NewReader("access_token=good"))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	rec := httptest.NewRecorder()
+	middleware.Authenticate(f)(h).ServeHTTP(rec, r)
+	assert.Equal(t, 401, rec.Code)
+	assert.False(t, h.called.Load())
+	assert.Zero(t, f.calls.Load())
+}
