@@ -124,7 +124,7 @@ func (s *Server) grantCode(ctx context.Context, c store.Client, f *form) (issued
 			s.log.LogAttrs(ctx, slog.LevelWarn, "oauth: authorization code reused; revoking its grant",
 				slog.String("client", c.ID), slog.String("org", c.OrgID), slog.String("family", used.FamilyID))
 			if used.FamilyID != "" {
-				if err := s.st.RevokeFamily(ctx, used.FamilyID, now); err != nil {
+				if err := s.revokeReplayed(ctx, used.FamilyID, now); err != nil {
 					return issued{}, unavailable(err)
 				}
 			}
@@ -155,8 +155,7 @@ func (s *Server) grantCode(ctx context.Context, c store.Client, f *form) (issued
 		if f.verifier == "" {
 			return issued{}, errBadCode
 		}
-		var sum [sha256.Size]byte
-		sum = sha256.Sum256([]byte(f.verifier))
+		sum := sha256.Sum256([]byte(f.verifier))
 		var enc [43]byte
 		base64.RawURLEncoding.Encode(enc[:], sum[:])
 		if subtle.ConstantTimeCompare(enc[:], []byte(code.Challenge)) != 1 {
@@ -181,16 +180,36 @@ func (s *Server) grantCode(ctx context.Context, c store.Client, f *form) (issued
 
 var errBadCode = oerr(ErrInvalidGrant, "invalid authorization code")
 
-// issueNewGrant issues the access token, and the refresh token and its
-// family when withRefresh, of a redeemed code.
+// issueNewGrant issues the access token, and the refresh token when
+// withRefresh, of a redeemed code, under a new family record.
+//
+// A replay of the code racing this redemption revokes the family (see
+// revokeReplayed). To make that race safe whatever the interleaving, the
+// family is created first with no current refresh token, the tokens are
+// issued, and a final compare-and-swap on the family installs the refresh
+// token: if the family was revoked in between, the swap fails and nothing
+// leaves; if it is revoked after, every token already carries its family
+// and dies with it (SECURITY.md S22).
 func (s *Server) issueNewGrant(ctx context.Context, c store.Client, u store.User, family string, granted scope.Set, now time.Time, withRefresh bool) (issued, error) {
+	err := s.st.CreateFamily(ctx, store.Family{
+		ID: family, ClientID: c.ID, UserID: u.ID, OrgID: u.OrgID, Scopes: granted,
+		CreatedAt: now, ExpiresAt: now.Add(s.maxLife),
+	})
+	if err != nil {
+		if errors.Is(err, store.ErrExists) {
+			return issued{}, errBadCode // a replay of the code got there first
+		}
+		return issued{}, unavailable(err)
+	}
 	access, arec, err := s.tokens.Issue(ctx, token.IssueRequest{
 		Kind: token.KindAccess, ClientID: c.ID, UserID: u.ID, OrgID: u.OrgID, FamilyID: family, Scopes: granted,
 	})
 	if err != nil {
+		s.discardFamily(ctx, family, now)
 		return issued{}, issueErr(err)
 	}
 	out := issued{access: access, lifetime: arec.ExpiresAt.Sub(arec.CreatedAt), scopes: granted}
+	var next store.Hash
 	if withRefresh {
 		refresh, rrec, err := s.tokens.Issue(ctx, token.IssueRequest{
 			Kind: token.KindRefresh, ClientID: c.ID, UserID: u.ID, OrgID: u.OrgID, FamilyID: family,
@@ -200,27 +219,29 @@ func (s *Server) issueNewGrant(ctx context.Context, c store.Client, u store.User
 			s.discardFamily(ctx, family, now)
 			return issued{}, issueErr(err)
 		}
-		err = s.st.CreateFamily(ctx, store.Family{
-			ID: family, ClientID: c.ID, UserID: u.ID, OrgID: u.OrgID, Scopes: granted,
-			Current: rrec.Hash, CreatedAt: now, ExpiresAt: now.Add(s.maxLife),
-		})
-		if err != nil {
-			s.discardFamily(ctx, family, now)
-			return issued{}, unavailable(err)
-		}
-		out.refresh = refresh
+		out.refresh, next = refresh, rrec.Hash
 	}
-	// A replay of the code that raced this redemption revoked the family
-	// while we were issuing: what we issued must not leave (S22).
-	rec, err := s.tokens.Lookup(ctx, access.Reveal())
-	if err != nil || rec.Revoked() {
+	if _, err := s.st.RotateFamily(ctx, family, store.Hash{}, next, now); err != nil {
 		s.discardFamily(ctx, family, now)
-		if errors.Is(err, token.ErrUnavailable) {
-			return issued{}, unavailable(err)
+		if errors.Is(err, store.ErrRevoked) || errors.Is(err, store.ErrReused) || errors.Is(err, store.ErrNotFound) {
+			return issued{}, errBadCode
 		}
-		return issued{}, errBadCode
+		return issued{}, unavailable(err)
 	}
 	return out, nil
+}
+
+// revokeReplayed revokes everything the first redemption of a replayed
+// code issued. It first leaves a revoked family record, so a first
+// redemption still in flight cannot create its family afterwards.
+func (s *Server) revokeReplayed(ctx context.Context, family string, now time.Time) error {
+	err := s.st.CreateFamily(ctx, store.Family{ID: family, CreatedAt: now, ExpiresAt: now.Add(s.maxLife), RevokedAt: now})
+	if err != nil && !errors.Is(err, store.ErrExists) {
+		// The tombstone only closes a race; revoking below is what counts.
+		s.log.LogAttrs(ctx, slog.LevelWarn, "oauth: recording a revoked family failed",
+			slog.String("family", family), slog.String("error", err.Error()))
+	}
+	return s.st.RevokeFamily(ctx, family, now)
 }
 
 // discardFamily revokes what was issued for a family that will not be
