@@ -22,6 +22,7 @@ type UnknownError struct {
 	Name string
 }
 
+// Error returns the message, with the name quoted.
 func (e *UnknownError) Error() string {
 	return fmt.Sprintf("scope: unknown scope %q", e.Name)
 }
