@@ -7,8 +7,9 @@ import (
 )
 
 var (
-	sinkSet  scope.Set
-	sinkBool bool
+	sinkSet    scope.Set
+	sinkBool   bool
+	sinkString string
 )
 
 func BenchmarkParse(b *testing.B) {
@@ -48,5 +49,28 @@ func BenchmarkSatisfies(b *testing.B) {
 				sinkBool = have.Satisfies(required)
 			}
 		})
+	}
+}
+
+// BenchmarkNarrow computes an OAuth grant: requested ∩ client-allowed ∩ the
+// user's permissions.
+func BenchmarkNarrow(b *testing.B) {
+	requested := scope.MustParse("write:tasks read:finance admin:billing")
+	client := scope.MustParse("admin:org")
+	user := scope.MustParse("read:tasks read:finance")
+	if got := requested.Narrow(client, user).String(); got != "read:tasks read:finance" {
+		b.Fatalf("Narrow = %q", got)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		sinkSet = requested.Narrow(client, user)
+	}
+}
+
+func BenchmarkString(b *testing.B) {
+	s := scope.MustParse("read:tasks write:time")
+	b.ReportAllocs()
+	for b.Loop() {
+		sinkString = s.String()
 	}
 }

@@ -69,3 +69,64 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// FuzzNewRegistry builds registries from fuzzed names (comma-separated) and
+// implications (byte pairs indexing the names) and checks that NewRegistry
+// never panics, refuses only with its sentinel errors, and that what it
+// accepts is a partial order containing every declared implication.
+func FuzzNewRegistry(f *testing.F) {
+	f.Add("read:tasks,write:tasks,admin:org", []byte{1, 0, 2, 1})
+	f.Add("a,b,c", []byte{0, 1, 1, 2, 2, 0})
+	f.Add("a,b,a", []byte{})
+	f.Add("a,,b", []byte{0, 1})
+	f.Add("a b,c", []byte{})
+	f.Add("x", []byte{0, 0})
+	f.Add("a,b,c,d", []byte{0, 1, 0, 2, 1, 3, 2, 3})
+	f.Fuzz(func(t *testing.T, list string, edges []byte) {
+		names := strings.Split(list, ",")
+		var imps []scope.Implication
+		for i := 0; i+1 < len(edges); i += 2 {
+			imps = append(imps, scope.Implication{
+				From: names[int(edges[i])%len(names)],
+				To:   names[int(edges[i+1])%len(names)],
+			})
+		}
+		r, err := scope.NewRegistry(names, imps)
+		if err != nil {
+			for _, want := range []error{scope.ErrDuplicate, scope.ErrBadName, scope.ErrTooMany, scope.ErrCycle} {
+				if errors.Is(err, want) {
+					return
+				}
+			}
+			t.Fatalf("NewRegistry: unexpected error %v", err)
+		}
+		for _, imp := range imps {
+			if !r.Implies(imp.From, imp.To) {
+				t.Fatalf("declared %q ⇒ %q does not hold", imp.From, imp.To)
+			}
+		}
+		for _, a := range names {
+			if !r.Implies(a, a) {
+				t.Fatalf("%q does not imply itself", a)
+			}
+			for _, b := range names {
+				if a != b && r.Implies(a, b) && r.Implies(b, a) {
+					t.Fatalf("cycle %q ⇔ %q accepted", a, b)
+				}
+				for _, c := range names {
+					if r.Implies(a, b) && r.Implies(b, c) && !r.Implies(a, c) {
+						t.Fatalf("not transitive: %q ⇒ %q ⇒ %q", a, b, c)
+					}
+				}
+			}
+		}
+		all := r.All()
+		back, err := r.Parse(all.String())
+		if err != nil || !back.Equal(all) {
+			t.Fatalf("All() = %q does not round-trip: %v", all, err)
+		}
+		if !all.Minimal().Equivalent(all) {
+			t.Fatalf("Minimal of All is not equivalent")
+		}
+	})
+}
