@@ -19,15 +19,16 @@
 // a timer of your own if the process lives long.
 //
 // Tokens are kept compactly, under 200 bytes of heap per stored token with
-// its indexes (BenchmarkLookup reports the figure as B/token): records in a
-// slab of fixed-size chunks, times as int64 nanoseconds, user,
-// organization, client and scope set interned, and the hash and ID
-// indexes as open-addressing tables of 8-byte entries.
+// its indexes (BenchmarkLookup reports the figure as B/token): 96-byte
+// records in a slab of fixed-size chunks, times as int64 nanoseconds, the
+// (user, organization, client) triple and the scope set interned, and the
+// hash and ID indexes as open-addressing tables of 8-byte entries.
 // Times are kept to the nanosecond between the years 1678 and 2262 and
 // clamped to that range outside it (an expiry in the year 9999 reads back
 // as 2262); they read back in UTC. The interning tables keep every distinct
-// user, organization, client ID and scope set ever stored, which is bounded
-// by the host's directory, not by the number of tokens.
+// (user, organization, client) triple and scope set ever stored, which is
+// bounded by the host's directory and clients, not by the number of tokens.
+// A token's ID, FamilyID and Name together may hold at most 65,535 bytes.
 //
 // # The host's records
 //

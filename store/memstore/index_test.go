@@ -3,6 +3,7 @@ package memstore
 import (
 	"math/rand/v2"
 	"testing"
+	"unsafe"
 
 	"github.com/stretchr/testify/require"
 )
@@ -85,4 +86,9 @@ func TestIndexEmpty(t *testing.T) {
 	x.insert(7, 1)
 	x.remove(7, 2) // absent slot with a present tag
 	require.Equal(t, int32(1), x.lookup(7, func(int32) bool { return true }))
+}
+
+func TestRecordSize(t *testing.T) {
+	// Two cache lines exactly; see tokenRec.
+	require.Equal(t, uintptr(96), unsafe.Sizeof(tokenRec{}))
 }
