@@ -183,7 +183,7 @@ func (a *Authenticator) Authenticate(next http.Handler) http.Handler {
 			a.fail(w, r, e)
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(newContext(r.Context(), p, a)))
+		next.ServeHTTP(w, withPrincipal(r, p, a))
 	})
 }
 
