@@ -109,6 +109,9 @@ func testListTokens(h *harness) {
 	for i := range want {
 		tokenDiff(got[i], want[i]).report(h.t, fmt.Sprintf("ListTokens[%d]", i))
 	}
+	// Lookups return expired and revoked tokens too; the caller judges.
+	tokenDiff(h.lookup(want[1]), want[1]).report(h.t, "TokenByHash(expired token)")
+	tokenDiff(h.lookup(want[2]), want[2]).report(h.t, "TokenByHash(revoked token)")
 }
 
 // testRevokeToken: revocation sets RevokedAt, is idempotent and keeps the
