@@ -17,9 +17,10 @@ type authInfo struct {
 }
 
 // authContext carries an authInfo. It stands in for context.WithValue so
-// that the value and the context node are one allocation instead of two on
-// every request; it forwards everything else to its parent, so
-// cancellation propagates as usual.
+// that the value lives in the context node itself, which [withPrincipal]
+// allocates together with the request copy: one allocation per request.
+// It forwards everything else to its parent, so deadlines, cancellation
+// and other values work as usual.
 type authContext struct {
 	context.Context
 	info authInfo
