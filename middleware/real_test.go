@@ -249,6 +249,20 @@ func TestTroubleshooting(t *testing.T) {
 			require.NoError(t, w.st.PutUser(store.User{ID: "alice", OrgID: "orgB", Active: true, Permissions: scope.MustParse("write:tasks")}))
 			assert.Equal(t, 401, do(t, srv, "GET", "/orgs/orgB/tasks", w.alice), "an org-A token never reaches org-B data")
 		}},
+		{"OAuth access token 200, S5 refresh token 401", func(t *testing.T, w *world, srv *httptest.Server) {
+			access, _, err := w.tokens.Issue(ctx, token.IssueRequest{
+				Kind: token.KindAccess, ClientID: "app", UserID: "alice", OrgID: "orgA", FamilyID: "fam_1", Scopes: scope.MustParse("read:tasks"),
+			})
+			require.NoError(t, err)
+			refresh, _, err := w.tokens.Issue(ctx, token.IssueRequest{
+				Kind: token.KindRefresh, ClientID: "app", UserID: "alice", OrgID: "orgA", FamilyID: "fam_1", Scopes: scope.MustParse("read:tasks"),
+				ExpiresAt: t0.Add(24 * time.Hour),
+			})
+			require.NoError(t, err)
+			assert.Equal(t, 200, do(t, srv, "GET", "/orgs/orgA/tasks", access.Reveal()))
+			assert.Equal(t, 403, do(t, srv, "POST", "/orgs/orgA/tasks", access.Reveal()), "the grant was read:tasks only")
+			assert.Equal(t, 401, do(t, srv, "GET", "/orgs/orgA/tasks", refresh.Reveal()))
+		}},
 		{"503 store down", func(t *testing.T, w *world, srv *httptest.Server) {
 			w.faulty.Fail(storetest.AllMethods, nil)
 			assert.Equal(t, 503, do(t, srv, "GET", "/orgs/orgA/tasks", w.alice))
