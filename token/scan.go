@@ -150,16 +150,14 @@ func ReplaceAttr(_ []string, a slog.Attr) slog.Attr {
 		case Secret, *Secret:
 			a.Value = slog.StringValue(Mask)
 			return a
-		case error:
-			s = v.Error()
 		case []byte:
 			if !bytes.Contains(v, []byte(PrefixBearer)) {
 				return a
 			}
 			s = string(v)
-		case fmt.Stringer:
-			s = v.String()
 		default:
+			// fmt, not v.Error() or v.String(): it survives nil receivers
+			// and panicking methods.
 			s = fmt.Sprintf("%+v", v)
 		}
 		if strings.Contains(s, PrefixBearer) {

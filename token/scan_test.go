@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -143,6 +145,13 @@ func TestReplaceAttr(t *testing.T) {
 		assert.Contains(t, out, "hello")
 		assert.Contains(t, out, "42")
 	}
+	// Nil receivers and panicking methods do not crash the handler.
+	var nilURL *url.URL
+	var nilErr *fs.PathError
+	for _, v := range []any{nilURL, nilErr, panicky{}} {
+		assert.NotPanics(t, func() { token.ReplaceAttr(nil, slog.Any("v", v)) })
+	}
+
 	// Unchanged attributes keep their kind.
 	a := token.ReplaceAttr(nil, slog.Int("n", 1))
 	assert.Equal(t, slog.KindInt64, a.Value.Kind())
@@ -151,3 +160,7 @@ func TestReplaceAttr(t *testing.T) {
 	a = token.ReplaceAttr(nil, slog.Any("s", sec))
 	assert.Equal(t, token.Mask, a.Value.String())
 }
+
+type panicky struct{}
+
+func (panicky) String() string { panic("boom") }
