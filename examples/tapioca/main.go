@@ -20,12 +20,16 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"text/tabwriter"
 	"time"
+
+	"golang.org/x/oauth2"
 
 	"tapioca.dev/auth/token"
 )
@@ -162,16 +166,56 @@ func (s *server) printBanner(w io.Writer, addr string) {
 		fmt.Fprintf(w, "\n  TASK_ID=%s\n", s.demoTask)
 		fmt.Fprintf(w, "  curl -X PATCH %s/api/v1/tasks/$TASK_ID -H \"Authorization: Bearer $TAPIOCA_TOKEN\" -H \"Content-Type: application/json\" -d '{\"status\": \"done\"}'\n", base)
 	}
+	s.printOAuth(w)
+	oc := "go run ./examples/oauth-client -server " + base
 	for _, c := range s.clients {
-		if c.Public || c.Secret == "" {
-			continue
-		}
-		for _, g := range c.Grants {
-			if g == "client_credentials" {
-				fmt.Fprintf(w, "\n  curl -X POST %s/oauth/token -u %s:%s -d grant_type=client_credentials -d scope=read:tasks\n", base, c.ID, c.Secret)
-			}
+		if c.ID == "tapioca-machine" && c.Secret != "" {
+			oc += " -machine-secret " + c.Secret
 		}
 	}
-	fmt.Fprintf(w, "\nThe OAuth client example: go run ./examples/oauth-client -server %s\n", base)
+	fmt.Fprintf(w, "\nThe x/oauth2 client example (code + PKCE, then client credentials):\n\n  %s\n\n", oc)
 	fmt.Fprintln(w, "Stop with Ctrl-C.")
+}
+
+// printOAuth prints the docs' OAuth requests for this server: the
+// authorization code flow (with PKCE, which this server requires), the
+// refresh and the client credentials requests.
+func (s *server) printOAuth(w io.Writer) {
+	base := s.issuer.String()
+	var web, machine *clientData
+	for i := range s.clients {
+		c := &s.clients[i]
+		switch {
+		case c.Public || c.Secret == "":
+		case web == nil && slices.Contains(c.Grants, "authorization_code"):
+			web = c
+		case machine == nil && slices.Contains(c.Grants, "client_credentials"):
+			machine = c
+		}
+	}
+	if web != nil {
+		redirect := web.RedirectURIs[0]
+		verifier := oauth2.GenerateVerifier()
+		// The docs' request in the docs' order, plus PKCE; ':' and '/' need no
+		// escaping in a query, so the redirect URI reads as in the docs.
+		esc := func(v string) string {
+			return strings.NewReplacer("%3A", ":", "%2F", "/").Replace(url.QueryEscape(v))
+		}
+		query := "response_type=code&client_id=" + esc(web.ID) + "&redirect_uri=" + esc(redirect) +
+			"&scope=read:tasks%20write:time&state=random_state_string&code_challenge=" +
+			oauth2.S256ChallengeFromVerifier(verifier) + "&code_challenge_method=S256"
+		fmt.Fprintf(w, "\nAuthorization code flow with PKCE (%s): open in a browser, sign in, approve:\n\n", web.ID)
+		fmt.Fprintf(w, "  %s/oauth/authorize?%s\n\n", base, query)
+		fmt.Fprintf(w, "then, within %v, exchange the code from the address bar (%s?code=…):\n\n", codeLifetime, redirect)
+		fmt.Fprintf(w, "  curl -X POST %s/oauth/token -d grant_type=authorization_code -d code=AUTHORIZATION_CODE -d redirect_uri=%s -d client_id=%s -d client_secret=%s -d code_verifier=%s\n\n",
+			base, redirect, web.ID, web.Secret, verifier)
+		fmt.Fprintf(w, "and refresh:\n\n")
+		fmt.Fprintf(w, "  curl -X POST %s/oauth/token -d grant_type=refresh_token -d refresh_token=tap_refresh_… -d client_id=%s -d client_secret=%s\n",
+			base, web.ID, web.Secret)
+	}
+	if machine != nil {
+		fmt.Fprintf(w, "\nClient credentials (%s):\n\n", machine.ID)
+		fmt.Fprintf(w, "  curl -X POST %s/oauth/token -u %s:%s -d grant_type=client_credentials -d scope=%s\n",
+			base, machine.ID, machine.Secret, machine.Scopes[0])
+	}
 }

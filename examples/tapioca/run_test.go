@@ -3,10 +3,12 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -119,6 +121,34 @@ func TestRunBanner(t *testing.T) {
 	require.Equal(t, http.StatusOK, status, body)
 	assert.Contains(t, body, `"status": "done"`)
 
+	// The docs' OAuth requests as printed: client credentials, then the
+	// authorization code flow (sign in with the printed password, approve),
+	// the printed exchange with the code, and the printed refresh.
+	cc := st.find(t, ccRE)
+	res, body := send(t, http.DefaultClient, "POST", cc[1]+"/oauth/token", url.Values{"grant_type": {"client_credentials"}, "scope": {cc[4]}}, "Authorization", basic(cc[2], cc[3]))
+	require.Equal(t, http.StatusOK, res.StatusCode, body)
+	var tr tokenResponse
+	require.NoError(t, json.Unmarshal([]byte(body), &tr))
+	status, _ = get(t, "GET", cc[1]+"/api/v1/tasks", tr.AccessToken, "")
+	assert.Equal(t, http.StatusOK, status)
+
+	authURL := st.find(t, authorizeRE)[1]
+	password := st.find(t, aliceRE)[1]
+	loc := authorize(t, newBrowser(t), cc[1], authURL, "alice", password, "allow")
+	require.Equal(t, "https://your-app.com/callback", loc.Scheme+"://"+loc.Host+loc.Path)
+	code := loc.Query().Get("code")
+	ex := st.find(t, exchangeRE)
+	res, body = send(t, http.DefaultClient, "POST", ex[1], curlForm(t, strings.Replace(ex[2], "AUTHORIZATION_CODE", code, 1)))
+	require.Equal(t, http.StatusOK, res.StatusCode, body)
+	require.NoError(t, json.Unmarshal([]byte(body), &tr))
+	assert.Equal(t, "read:tasks write:time", tr.Scope)
+	rf := st.find(t, refreshRE)
+	used := []string{code, tr.AccessToken, tr.RefreshToken}
+	res, body = send(t, http.DefaultClient, "POST", rf[1], curlForm(t, strings.Replace(rf[2], "tap_refresh_…", tr.RefreshToken, 1)))
+	require.Equal(t, http.StatusOK, res.StatusCode, body)
+	require.NoError(t, json.Unmarshal([]byte(body), &tr))
+	used = append(used, tr.AccessToken, tr.RefreshToken)
+
 	// Graceful shutdown.
 	st.cancel()
 	select {
@@ -133,11 +163,42 @@ func TestRunBanner(t *testing.T) {
 	// logs, nor any 12-character piece of one (SECURITY.md S50).
 	logs := st.logs.String()
 	assert.Contains(t, logs, "msg=request")
-	for _, secret := range bannerSecrets(st.banner) {
+	secrets := append(bannerSecrets(st.banner), used...)
+	require.Greater(t, len(secrets), 10)
+	for _, secret := range secrets {
 		for i := 0; i+12 <= len(secret); i++ {
 			require.NotContains(t, logs, secret[i:i+12], "a piece of a secret is in the logs")
 		}
 	}
+}
+
+var (
+	ccRE        = regexp.MustCompile(`^\s*curl -X POST (\S+)/oauth/token -u ([^:\s]+):(tap_secret_[A-Za-z0-9]{28}) -d grant_type=client_credentials -d scope=(\S+)$`)
+	authorizeRE = regexp.MustCompile(`^\s*(http://\S+/oauth/authorize\?\S+)$`)
+	aliceRE     = regexp.MustCompile(`^\s*alice\s+(\S+)\s+acme\s`)
+	exchangeRE  = regexp.MustCompile(`^\s*curl -X POST (\S+/oauth/token) (-d grant_type=authorization_code .*)$`)
+	refreshRE   = regexp.MustCompile(`^\s*curl -X POST (\S+/oauth/token) (-d grant_type=refresh_token .*)$`)
+)
+
+// curlForm turns curl's "-d k=v -d k=v" arguments into a form, as curl
+// sends them (values are used as written: the printed lines need no
+// quoting).
+func curlForm(t *testing.T, args string) url.Values {
+	t.Helper()
+	f := url.Values{}
+	fields := strings.Fields(args)
+	require.Zero(t, len(fields)%2, args)
+	for i := 0; i < len(fields); i += 2 {
+		require.Equal(t, "-d", fields[i], args)
+		k, v, ok := strings.Cut(fields[i+1], "=")
+		require.True(t, ok, args)
+		f.Add(k, v)
+	}
+	return f
+}
+
+func basic(id, secret string) string {
+	return "Basic " + base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(id)+":"+url.QueryEscape(secret)))
 }
 
 var (

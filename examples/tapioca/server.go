@@ -15,6 +15,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"tapioca.dev/auth/middleware"
+	"tapioca.dev/auth/oauth"
 	"tapioca.dev/auth/scope"
 	"tapioca.dev/auth/store"
 	"tapioca.dev/auth/store/memstore"
@@ -54,6 +55,7 @@ type server struct {
 	orgs    orgs
 	tokens  *token.Manager
 	auth    *middleware.Authenticator
+	oauth   *oauth.Server
 	csrfKey []byte
 	mux     *http.ServeMux
 	handler http.Handler
@@ -175,13 +177,16 @@ func (s *server) load(ctx context.Context, ds dataset, hash func(string) ([]byte
 		}
 		if !cd.Public {
 			if cd.Secret == "" {
-				sec, err := s.tokens.NewSecret(token.KindClientSecret)
+				sec, _, err := oauth.NewClientSecret()
 				if err != nil {
 					return err
 				}
 				cd.Secret = sec.Reveal()
 			}
 			c.SecretHashes = []store.Hash{token.Hash(cd.Secret)}
+		}
+		if err := oauth.ValidateClient(c); err != nil {
+			return fmt.Errorf("client %s: %w", c.ID, err)
 		}
 		if err := s.st.PutClient(c); err != nil {
 			return err

@@ -189,7 +189,12 @@ func (s *server) mountWeb() {
 		s.render(w, http.StatusOK, "home", d)
 	})
 	web("GET /login", func(w http.ResponseWriter, r *http.Request) {
-		s.render(w, http.StatusOK, "login", pageData{Title: "Sign in", ReturnTo: safeReturn(r.URL.Query().Get("return_to"))})
+		ret := safeReturn(r.URL.Query().Get("return_to"))
+		if _, ok := s.session(r); ok {
+			http.Redirect(w, r, ret, http.StatusSeeOther)
+			return
+		}
+		s.render(w, http.StatusOK, "login", pageData{Title: "Sign in", ReturnTo: ret})
 	})
 	web("POST /login", s.login)
 	web("POST /logout", func(w http.ResponseWriter, r *http.Request) {

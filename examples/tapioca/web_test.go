@@ -18,9 +18,11 @@ import (
 
 // browser is an http.Client with a cookie jar that does not follow
 // redirects, so tests see each step.
-func (d *demo) browser() *http.Client {
+func (d *demo) browser() *http.Client { return newBrowser(d.t) }
+
+func newBrowser(t *testing.T) *http.Client {
 	jar, err := cookiejar.New(nil)
-	require.NoError(d.t, err)
+	require.NoError(t, err)
 	return &http.Client{
 		Jar: jar, Timeout: 10 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
@@ -29,12 +31,20 @@ func (d *demo) browser() *http.Client {
 
 func (d *demo) send(c *http.Client, method, path string, form url.Values, hdr ...string) (*http.Response, string) {
 	d.t.Helper()
+	return send(d.t, c, method, d.hs.URL+path, form, hdr...)
+}
+
+// send sends a request (a form, if any) and reads the answer.
+func send(t *testing.T, c *http.Client, method, url string, form url.Values, hdr ...string) (*http.Response, string) {
+	t.Helper()
 	var body io.Reader
 	if form != nil {
 		body = strings.NewReader(form.Encode())
 	}
-	req, err := http.NewRequestWithContext(context.Background(), method, d.hs.URL+path, body)
-	require.NoError(d.t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, method, url, body)
+	require.NoError(t, err)
 	if form != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
@@ -42,10 +52,10 @@ func (d *demo) send(c *http.Client, method, path string, form url.Values, hdr ..
 		req.Header.Set(hdr[i], hdr[i+1])
 	}
 	res, err := c.Do(req)
-	require.NoError(d.t, err)
+	require.NoError(t, err)
 	defer res.Body.Close()
 	b, err := io.ReadAll(res.Body)
-	require.NoError(d.t, err)
+	require.NoError(t, err)
 	return res, string(b)
 }
 
