@@ -3,6 +3,10 @@
 // optional [store.Sweeper] and [store.ClientLister], and passes the
 // conformance suite of store/storetest.
 //
+// Codes are consumed at most once under one lock (RFC 6749 §4.1.2),
+// refresh families rotate as a compare-and-swap (RFC 9700 §4.14.2), and
+// revocations are idempotent and final (RFC 7009 §2).
+//
 // It is meant for tests, examples and single-process services; records do
 // not survive a restart and instances do not share state (use
 // store/pgstore for several instances).

@@ -2,6 +2,14 @@
 // keeps the contracts tapioca.dev/auth depends on, and provides [Faulty], a
 // store wrapper that injects failures for tests of the packages above.
 //
+// The contracts it checks are the ones security rests on: an authorization
+// code is redeemed at most once, and a second redemption names the grant
+// to revoke (RFC 6749 §4.1.2); refresh tokens rotate as a
+// compare-and-swap and a rotated-out token is reported as reuse (RFC 9700
+// §4.14.2); revocation is immediate, idempotent and final (RFC 7009 §2);
+// deprovisioning a user revokes everything at once; not found is
+// [store.ErrNotFound] and nothing else.
+//
 // It imports only the standard library (and the library's own store and
 // scope packages), so an implementer running it pulls in nothing.
 //
@@ -23,7 +31,9 @@
 // record the suite writes has an ID and a hash unique to the run (a random
 // per-run prefix), so the suite can run against one shared database, again
 // and again, without cleaning up. The suite never runs its subtests in
-// parallel.
+// parallel. It leaves its records behind (a few hundred rows a run, IDs
+// starting with "storetest-"); those it creates already expired are
+// removed by its Sweeper behaviour.
 //
 // [Fixtures] is the small setup interface the suite needs beyond
 // [store.Store]: creating and updating users and clients, which belong to
