@@ -54,6 +54,7 @@ type pageError struct {
 // an error page, never redirected; after that they go back to the client
 // with error, state and iss (RFC 9207). Every page denies framing.
 func (s *Server) ServeAuthorize(w http.ResponseWriter, r *http.Request) {
+	defer s.recoverPage(w, r)
 	h := w.Header()
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Content-Security-Policy", "frame-ancestors 'none'")

@@ -138,3 +138,52 @@ func appendSafe(b []byte, s string) []byte {
 	}
 	return b
 }
+
+// recoverJSON turns a panic below an endpoint (a store that panics, say)
+// into a 500 server_error: never a pass, never a token (SECURITY.md S48).
+// http.ErrAbortHandler is re-raised.
+func (s *Server) recoverJSON(w http.ResponseWriter, r *http.Request) {
+	v := recover()
+	if v == nil {
+		return
+	}
+	if v == http.ErrAbortHandler {
+		panic(v)
+	}
+	s.log.LogAttrs(r.Context(), slog.LevelError, "oauth: panic while serving", slog.String("path", r.URL.Path),
+		slog.String("panic", panicText(v)))
+	s.writeJSONError(w, r, oerr(ErrServerError, "internal error"), false)
+}
+
+// recoverPage is recoverJSON for the authorization endpoint's pages.
+func (s *Server) recoverPage(w http.ResponseWriter, r *http.Request) {
+	v := recover()
+	if v == nil {
+		return
+	}
+	if v == http.ErrAbortHandler {
+		panic(v)
+	}
+	s.log.LogAttrs(r.Context(), slog.LevelError, "oauth: panic while serving", slog.String("path", r.URL.Path),
+		slog.String("panic", panicText(v)))
+	w.Header().Del("Location")
+	s.errorPage(w, pageError{http.StatusInternalServerError, "Something went wrong. Please try again later."})
+}
+
+// panicText describes a panic value without its content when that could
+// hold request data: only errors and strings are shown, cut short.
+func panicText(v any) string {
+	var t string
+	switch x := v.(type) {
+	case error:
+		t = x.Error()
+	case string:
+		t = x
+	default:
+		return "non-error panic"
+	}
+	if len(t) > 200 {
+		t = t[:200]
+	}
+	return t
+}

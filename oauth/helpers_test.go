@@ -128,6 +128,9 @@ func newFxWrapped(t testing.TB, wrap func(store.Store) store.Store, mod ...func(
 	f := &fx{t: t, mem: memstore.New(), clock: &clock{t: t0}, consents: &oauth.MemoryConsents{}, logs: &logBuffer{}}
 	f.st = storetest.NewFaulty(f.mem)
 	logger := slog.New(slog.NewTextHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	if _, bench := t.(*testing.B); bench {
+		logger = slog.New(slog.DiscardHandler) // measure the library, not log I/O
+	}
 	var err error
 	var st store.Store = f.st
 	if wrap != nil {

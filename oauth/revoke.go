@@ -19,6 +19,7 @@ import (
 // endpoint tells nobody whether a token exists (RFC 7009 §2.2). A store
 // failure gets 503, never 200 (SECURITY.md S33).
 func (s *Server) ServeRevoke(w http.ResponseWriter, r *http.Request) {
+	defer s.recoverJSON(w, r)
 	f, err := readForm(w, r)
 	if err != nil {
 		s.writeJSONError(w, r, err, false)
@@ -86,6 +87,7 @@ func (s *Server) revoke(r *http.Request, c store.Client, presented string) error
 // scope reported is the token's scope narrowed by the user's current
 // permissions.
 func (s *Server) ServeIntrospect(w http.ResponseWriter, r *http.Request) {
+	defer s.recoverJSON(w, r)
 	f, err := readForm(w, r)
 	if err != nil {
 		s.writeJSONError(w, r, err, false)

@@ -22,6 +22,7 @@ import (
 // grants authorization_code (with PKCE, RFC 7636), refresh_token (rotated
 // on every use) and client_credentials.
 func (s *Server) ServeToken(w http.ResponseWriter, r *http.Request) {
+	defer s.recoverJSON(w, r)
 	f, err := readForm(w, r)
 	if err != nil {
 		s.writeJSONError(w, r, err, false)

@@ -1,0 +1,97 @@
+package oauth
+
+import (
+	"encoding/base64"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"golang.org/x/time/rate"
+)
+
+func TestParseBasic(t *testing.T) {
+	enc := func(s string) string { return "Basic " + base64.StdEncoding.EncodeToString([]byte(s)) }
+	tests := []struct {
+		name, header, id, secret string
+		ok                       bool
+	}{
+		{"plain", enc("svc:tap_secret_x"), "svc", "tap_secret_x", true},
+		{"form-urlencoded", enc("a%3Ab+c:s%25+t"), "a:b c", "s% t", true},
+		{"colon in secret", enc("svc:a:b"), "svc", "a:b", true},
+		{"empty secret", enc("spa:"), "spa", "", true},
+		{"lower-case scheme", "basic " + base64.StdEncoding.EncodeToString([]byte("a:b")), "a", "b", true},
+		{"no colon", enc("svc"), "", "", false},
+		{"empty id", enc(":secret"), "", "", false},
+		{"bad base64", "Basic !!!", "", "", false},
+		{"bad escape", enc("a%zz:b"), "", "", false},
+		{"NUL", enc("a%00:b"), "", "", false},
+		{"other scheme", "Bearer abc", "", "", false},
+		{"scheme only", "Basic", "", "", false},
+		{"oversized", enc("a:" + strings.Repeat("b", 600)), "", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			id, secret, ok := parseBasic(tt.header)
+			assert.Equal(t, tt.ok, ok)
+			assert.Equal(t, tt.id, id)
+			assert.Equal(t, tt.secret, secret)
+		})
+	}
+}
+
+// FuzzParseBasic: never panics; what it accepts round-trips through the
+// RFC 6749 §2.3.1 encoding.
+func FuzzParseBasic(f *testing.F) {
+	f.Add("Basic " + base64.StdEncoding.EncodeToString([]byte("svc:tap_secret_x")))
+	f.Add("Basic " + base64.StdEncoding.EncodeToString([]byte("a%3Ab+c:s%25+t")))
+	f.Add("basic Og==")
+	f.Add("Basic !!!")
+	f.Fuzz(func(t *testing.T, h string) {
+		id, secret, ok := parseBasic(h)
+		if !ok {
+			if id != "" || secret != "" {
+				t.Fatal("values with !ok")
+			}
+			return
+		}
+		if id == "" || !cleanValue(id) || !cleanValue(secret) {
+			t.Fatalf("accepted %q %q", id, secret)
+		}
+		again := "Basic " + base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(id)+":"+url.QueryEscape(secret)))
+		id2, secret2, ok2 := parseBasic(again)
+		if !ok2 || id2 != id || secret2 != secret {
+			t.Fatalf("round trip of %q %q gave %q %q %v", id, secret, id2, secret2, ok2)
+		}
+	})
+}
+
+func TestLimiterBounded(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	l := newLimiter(rate.Every(time.Second), 2, 10)
+	for i := range 1000 {
+		l.fail(strings.Repeat("k", i%50)+"x", now)
+		assert.LessOrEqual(t, l.size(), 20)
+	}
+	// A key keeps its bucket when it moves from the old generation.
+	l = newLimiter(rate.Every(time.Second), 2, 3)
+	l.fail("a", now)
+	l.fail("a", now)
+	assert.Positive(t, l.wait("a", now))
+	for _, k := range []string{"b", "c", "d"} { // "a" moves to the old generation
+		l.fail(k, now)
+	}
+	assert.Positive(t, l.wait("a", now))
+	l.fail("a", now) // back to the current generation, still limited
+	assert.Positive(t, l.wait("a", now))
+	assert.Zero(t, l.wait("a", now.Add(3*time.Second)))
+	assert.Zero(t, l.wait("unknown", now))
+}
+
+func TestRetryAfter(t *testing.T) {
+	assert.Equal(t, 1, retryAfter(time.Millisecond))
+	assert.Equal(t, 6, retryAfter(6*time.Second))
+	assert.Equal(t, 7, retryAfter(6*time.Second+1))
+	assert.Equal(t, 86400, retryAfter(100*time.Hour))
+}
