@@ -5,7 +5,11 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -215,4 +219,34 @@ func BenchmarkTokenByHash(b *testing.B) {
 			reportLatency(b, lat)
 		})
 	}
+}
+
+// BenchmarkClientCredentials is the token endpoint's client_credentials
+// grant through oauth.Server on pgstore: a client lookup, the secret hash
+// check and one token insert per request.
+//
+//	TAPIOCA_PG_URL=… go test -run '^$' -bench BenchmarkClientCredentials -benchtime 5000x
+func BenchmarkClientCredentials(b *testing.B) {
+	testURL(b)
+	a, _, _, svc := oauthPair(b, func() time.Time { return benchNow })
+	body := url.Values{"grant_type": {"client_credentials"}, "scope": {"read:tasks"}}.Encode()
+	lat := make([]time.Duration, 0, min(b.N, 1<<20))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		r := httptest.NewRequest(http.MethodPost, "/oauth/token", strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		r.SetBasicAuth(svc.id, svc.secret)
+		w := httptest.NewRecorder()
+		t := time.Now()
+		a.srv.ServeHTTP(w, r)
+		if len(lat) < cap(lat) {
+			lat = append(lat, time.Since(t))
+		}
+		if w.Code != http.StatusOK {
+			b.Fatalf("client_credentials: %d %s", w.Code, w.Body.String())
+		}
+	}
+	b.StopTimer()
+	reportLatency(b, lat)
 }
