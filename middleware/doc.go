@@ -45,6 +45,9 @@
 // requests (POST, PUT, PATCH, DELETE …) must pass
 // [http.CrossOriginProtection] (Sec-Fetch-Site and Origin), else 403.
 //
+// Browsers send CORS preflight requests (OPTIONS) without credentials:
+// answer them before Authenticate, outside the protected handler.
+//
 // # Organizations
 //
 // A principal acts in one organization. [RequireOrg] and [CheckOrg] refuse

@@ -78,7 +78,9 @@ type Config struct {
 	// when RFC 6750 §3 asks for one, and must write the status and body.
 	// A host uses it to render HTML for browsers, or redirect to a login
 	// page. The wrapped handler is never called after a failure, whatever
-	// ErrorHandler does.
+	// ErrorHandler does. For failures of [Require], [RequireAny],
+	// [RequireOrg] and [CheckOrg], [FromContext] of r's context returns the
+	// principal that was refused.
 	ErrorHandler func(w http.ResponseWriter, r *http.Request, e *Error)
 
 	// Logger receives a record of every 5xx failure and, at debug level,

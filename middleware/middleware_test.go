@@ -403,6 +403,33 @@ func TestErrorHandler(t *testing.T) {
 	assert.False(t, h.called.Load())
 }
 
+// TestErrorHandlerSeesRefusedPrincipal: a scope or organization refusal
+// hands the hook the authenticated request.
+func TestErrorHandlerSeesRefusedPrincipal(t *testing.T) {
+	var seen []string
+	a := newAuth(t, middleware.Config{
+		Verifier: newFake(),
+		ErrorHandler: func(w http.ResponseWriter, r *http.Request, e *middleware.Error) {
+			p, ok := middleware.FromContext(r.Context())
+			if ok {
+				seen = append(seen, e.Code+" "+p.TokenID)
+			} else {
+				seen = append(seen, e.Code)
+			}
+			middleware.WriteError(w, r, e)
+		},
+	})
+	orgB := middleware.RequireOrg(func(*http.Request) string { return "orgB" })
+	for _, h := range []http.Handler{
+		a.Authenticate(middleware.Require("admin:org")(&spy{})),
+		a.Authenticate(orgB(&spy{})),
+	} {
+		h.ServeHTTP(httptest.NewRecorder(), request("GET", "/", "Bearer good"))
+	}
+	a.Authenticate(&spy{}).ServeHTTP(httptest.NewRecorder(), request("GET", "/", "Bearer nope"))
+	assert.Equal(t, []string{"insufficient_scope tok_good", "access_denied tok_good", "invalid_token"}, seen)
+}
+
 func TestFromContextEmpty(t *testing.T) {
 	_, ok := middleware.FromContext(context.Background())
 	assert.False(t, ok)
