@@ -56,17 +56,17 @@ type pageError struct {
 func (s *Server) ServeAuthorize(w http.ResponseWriter, r *http.Request) {
 	defer s.recoverPage(w, r)
 	h := w.Header()
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("Content-Security-Policy", "frame-ancestors 'none'")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("Cache-Control", "no-store")
+	h["X-Frame-Options"] = hvDeny
+	h["Content-Security-Policy"] = hvFrameNone
+	h["Referrer-Policy"] = hvNoReferrer
+	h["Cache-Control"] = hvNoStore
 
-	var q url.Values
+	var q params
 	var err error
 	post := false
 	switch r.Method {
 	case http.MethodGet:
-		q, err = url.ParseQuery(r.URL.RawQuery)
+		q, err = parseParams(r.URL.RawQuery)
 	case http.MethodPost:
 		post = true
 		if r.URL.RawQuery != "" {
@@ -76,7 +76,7 @@ func (s *Server) ServeAuthorize(w http.ResponseWriter, r *http.Request) {
 		var body []byte
 		body, err = io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 		if err == nil {
-			q, err = url.ParseQuery(string(body))
+			q, err = parseParams(string(body))
 		}
 	default:
 		h.Set("Allow", "GET, POST")
@@ -87,12 +87,12 @@ func (s *Server) ServeAuthorize(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, pageError{http.StatusBadRequest, "The authorization request is malformed."})
 		return
 	}
-	a, perr := s.verifyClient(r.Context(), q)
+	a, perr := s.verifyClient(r.Context(), &q)
 	if perr != nil {
 		s.errorPage(w, *perr)
 		return
 	}
-	if oe := s.checkAuthorize(q, a); oe != nil {
+	if oe := s.checkAuthorize(&q, a); oe != nil {
 		s.redirectError(w, r, a, oe, post)
 		return
 	}
@@ -130,21 +130,21 @@ func (s *Server) ServeAuthorize(w http.ResponseWriter, r *http.Request) {
 	}
 
 	if post {
-		if !s.checkCSRF(q.Get("csrf_token"), sess, a, granted) || len(q["csrf_token"]) != 1 {
+		if !s.checkCSRF(q.v[pCSRF], sess, a, granted) {
 			s.log.LogAttrs(r.Context(), slog.LevelWarn, "oauth: consent submitted without a valid CSRF token",
 				slog.String("client", a.client.ID), slog.String("user", u.ID), slog.String("org", u.OrgID))
 			s.errorPage(w, pageError{http.StatusForbidden, "The consent form expired or was not sent by this site. Please start again."})
 			return
 		}
-		switch d := q["decision"]; {
-		case len(d) == 1 && d[0] == "allow":
+		switch q.v[pDecision] {
+		case "allow":
 			if s.consents != nil {
 				if err := s.consents.RememberConsent(r.Context(), u.ID, a.client.ID, granted); err != nil {
 					s.redirectError(w, r, a, unavailable(err), post)
 					return
 				}
 			}
-		case len(d) == 1 && d[0] == "deny":
+		case "deny":
 			s.redirectError(w, r, a, oerr(ErrAccessDenied, "the user denied the request"), post)
 			return
 		default:
@@ -189,12 +189,12 @@ func redirectStatus(post bool) int {
 
 // verifyClient checks client_id and redirect_uri: only once both are
 // verified may an error be sent to the redirect URI (SECURITY.md S10).
-func (s *Server) verifyClient(ctx context.Context, q url.Values) (*authzRequest, *pageError) {
-	clientID, ok := single(q, "client_id")
+func (s *Server) verifyClient(ctx context.Context, q *params) (*authzRequest, *pageError) {
+	clientID, ok := q.single(pClientID)
 	if !ok || clientID == "" || len(clientID) > maxClientID || !cleanValue(clientID) {
 		return nil, &pageError{http.StatusBadRequest, "The request names no valid client."}
 	}
-	redirect, ok := single(q, "redirect_uri")
+	redirect, ok := q.single(pRedirectURI)
 	if !ok || redirect == "" || len(redirect) > maxRedirectURI || !cleanValue(redirect) {
 		return nil, &pageError{http.StatusBadRequest, "The request has no valid redirect URI."}
 	}
@@ -213,21 +213,104 @@ func (s *Server) verifyClient(ctx context.Context, q url.Values) (*authzRequest,
 	return &authzRequest{client: c, redirectURI: redirect}, nil
 }
 
-// authorizeParams are the parameters the endpoint reads; each may appear
-// once (RFC 6749 §3.1).
-var authorizeParams = []string{"response_type", "client_id", "redirect_uri", "scope", "state",
-	"code_challenge", "code_challenge_method", "csrf_token", "decision"}
+// The parameters the endpoint reads; each may appear once (RFC 6749 §3.1).
+const (
+	pResponseType = iota
+	pClientID
+	pRedirectURI
+	pScope
+	pState
+	pChallenge
+	pMethod
+	pCSRF
+	pDecision
+	nParams
+)
+
+// params holds the known parameters of an authorization request.
+type params struct {
+	v   [nParams]string
+	dup [nParams]bool
+}
+
+// parseParams parses a query or form body. Unknown parameters are ignored,
+// empty ones count as absent (SECURITY.md S16); a malformed escape is an
+// error.
+func parseParams(raw string) (params, error) {
+	var p params
+	for raw != "" {
+		var pair string
+		pair, raw, _ = strings.Cut(raw, "&")
+		if pair == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(pair, "=")
+		if strings.ContainsAny(k, "%+") {
+			uk, err := url.QueryUnescape(k)
+			if err != nil {
+				return params{}, err
+			}
+			k = uk
+		}
+		var i int
+		switch k {
+		case "response_type":
+			i = pResponseType
+		case "client_id":
+			i = pClientID
+		case "redirect_uri":
+			i = pRedirectURI
+		case "scope":
+			i = pScope
+		case "state":
+			i = pState
+		case "code_challenge":
+			i = pChallenge
+		case "code_challenge_method":
+			i = pMethod
+		case "csrf_token":
+			i = pCSRF
+		case "decision":
+			i = pDecision
+		default:
+			if _, err := url.QueryUnescape(v); err != nil {
+				return params{}, err
+			}
+			continue
+		}
+		val, err := url.QueryUnescape(v)
+		if err != nil {
+			return params{}, err
+		}
+		switch {
+		case val == "":
+		case p.v[i] != "":
+			p.dup[i] = true
+		default:
+			p.v[i] = val
+		}
+	}
+	return p, nil
+}
+
+// single returns parameter i; ok is false when it was sent more than once.
+func (p *params) single(i int) (string, bool) {
+	if p.dup[i] {
+		return "", false
+	}
+	return p.v[i], true
+}
 
 // checkAuthorize checks the rest of the request once the redirect URI is
 // trusted, filling a.
-func (s *Server) checkAuthorize(q url.Values, a *authzRequest) *Error {
-	state, ok := single(q, "state")
+func (s *Server) checkAuthorize(q *params, a *authzRequest) *Error {
+	state, ok := q.single(pState)
 	if !ok || len(state) > maxState || !cleanValue(state) {
 		return oerr(ErrInvalidRequest, "invalid state")
 	}
 	a.state = state
-	for _, p := range authorizeParams {
-		v, ok := single(q, p)
+	for i := range nParams {
+		v, ok := q.single(i)
 		if !ok {
 			return oerr(ErrInvalidRequest, "a parameter was sent more than once")
 		}
@@ -235,7 +318,7 @@ func (s *Server) checkAuthorize(q url.Values, a *authzRequest) *Error {
 			return oerr(ErrInvalidRequest, "a parameter holds forbidden characters")
 		}
 	}
-	switch rt, _ := single(q, "response_type"); rt {
+	switch q.v[pResponseType] {
 	case "code":
 	case "":
 		return oerr(ErrInvalidRequest, "response_type is required")
@@ -245,8 +328,7 @@ func (s *Server) checkAuthorize(q url.Values, a *authzRequest) *Error {
 	if !slices.Contains(a.client.GrantTypes, GrantAuthorizationCode) {
 		return oerr(ErrUnauthorizedClient, "the client may not use the authorization code grant")
 	}
-	a.challenge, _ = single(q, "code_challenge")
-	a.method, _ = single(q, "code_challenge_method")
+	a.challenge, a.method = q.v[pChallenge], q.v[pMethod]
 	switch {
 	case a.challenge == "" && a.method != "":
 		return oerr(ErrInvalidRequest, "code_challenge_method without code_challenge")
@@ -257,7 +339,7 @@ func (s *Server) checkAuthorize(q url.Values, a *authzRequest) *Error {
 	case a.challenge != "" && !validChallenge(a.challenge):
 		return oerr(ErrInvalidRequest, "malformed code_challenge")
 	}
-	a.scopeParam, _ = single(q, "scope")
+	a.scopeParam = q.v[pScope]
 	requested, err := s.requestedScope(a.scopeParam)
 	if err != nil {
 		var oe *Error
@@ -271,21 +353,6 @@ func (s *Server) checkAuthorize(q url.Values, a *authzRequest) *Error {
 	}
 	a.requested = requested
 	return nil
-}
-
-// single returns the only non-empty value of a parameter; ok is false when
-// it has several. Empty values count as absent (SECURITY.md S16).
-func single(q url.Values, name string) (v string, ok bool) {
-	for _, x := range q[name] {
-		if x == "" {
-			continue
-		}
-		if v != "" {
-			return "", false
-		}
-		v = x
-	}
-	return v, true
 }
 
 // query returns the authorization request's parameters, to come back to

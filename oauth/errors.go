@@ -104,9 +104,9 @@ func (s *Server) writeJSONError(w http.ResponseWriter, r *http.Request, err erro
 			slog.String("path", r.URL.Path), slog.String("error", err.Error()))
 	}
 	h := w.Header()
-	h.Set("Content-Type", "application/json;charset=UTF-8")
-	h.Set("Cache-Control", "no-store")
-	h.Set("Pragma", "no-cache")
+	h["Content-Type"] = hvJSON
+	h["Cache-Control"] = hvNoStore
+	h["Pragma"] = hvNoCache
 	var rl *rateLimitedError
 	if errors.As(err, &rl) {
 		h.Set("Retry-After", strconv.Itoa(rl.retryAfter))

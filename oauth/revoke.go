@@ -39,8 +39,8 @@ func (s *Server) ServeRevoke(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h := w.Header()
-	h.Set("Cache-Control", "no-store")
-	h.Set("Pragma", "no-cache")
+	h["Cache-Control"] = hvNoStore
+	h["Pragma"] = hvNoCache
 	w.WriteHeader(http.StatusOK)
 }
 
@@ -112,9 +112,9 @@ func (s *Server) ServeIntrospect(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h := w.Header()
-	h.Set("Content-Type", "application/json;charset=UTF-8")
-	h.Set("Cache-Control", "no-store")
-	h.Set("Pragma", "no-cache")
+	h["Content-Type"] = hvJSON
+	h["Cache-Control"] = hvNoStore
+	h["Pragma"] = hvNoCache
 	w.WriteHeader(http.StatusOK)
 	if !resp.Active {
 		_, _ = w.Write([]byte(`{"active":false}`))

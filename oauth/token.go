@@ -450,9 +450,9 @@ func issueErr(err error) error {
 // shape of Tapioca's API documentation.
 func writeTokens(w http.ResponseWriter, out *issued) {
 	h := w.Header()
-	h.Set("Content-Type", "application/json;charset=UTF-8")
-	h.Set("Cache-Control", "no-store")
-	h.Set("Pragma", "no-cache")
+	h["Content-Type"] = hvJSON
+	h["Cache-Control"] = hvNoStore
+	h["Pragma"] = hvNoCache
 	scopes := out.scopes.String()
 	b := make([]byte, 0, 192+len(scopes))
 	b = append(b, `{"access_token":"`...)
