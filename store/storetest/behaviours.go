@@ -414,7 +414,15 @@ func testRefreshConcurrent(h *harness) {
 // names it, idempotently, and nothing else.
 func testRevokeFamily(h *harness) {
 	u, c := h.user(), h.client()
-	f, rt := h.family(u, c)
+	f, old := h.family(u, c)
+	// One rotation first: the rotated-out token keeps its revocation time.
+	rt := h.token(u, c, store.KindRefresh)
+	rt.FamilyID = f.ID
+	rotatedAt := t0.Add(time.Minute)
+	_, err := h.s.RotateFamily(h.ctx, f.ID, old.Hash, rt.Hash, rotatedAt)
+	h.noErr("RotateFamily", err)
+	h.create(rt)
+	f.Current = rt.Hash
 	at := h.token(u, c, store.KindAccess)
 	at.FamilyID = f.ID
 	h.create(at)
@@ -428,7 +436,10 @@ func testRevokeFamily(h *harness) {
 			h.t.Errorf("%s token of the family: RevokedAt = %v, want %v", tok.Kind, got.RevokedAt, when)
 		}
 	}
-	_, err := h.s.RotateFamily(h.ctx, f.ID, f.Current, h.hash(), when.Add(time.Minute))
+	if got := h.lookup(old); !got.RevokedAt.Equal(rotatedAt) {
+		h.t.Errorf("rotated-out token: RevokedAt = %v, want its first revocation %v", got.RevokedAt, rotatedAt)
+	}
+	_, err = h.s.RotateFamily(h.ctx, f.ID, f.Current, h.hash(), when.Add(time.Minute))
 	h.wantErr("RotateFamily(revoked family)", err, store.ErrRevoked)
 	tokenDiff(h.lookup(bystander), bystander).report(h.t, "token outside the family")
 }
@@ -491,6 +502,9 @@ func testDeprovision(h *harness) {
 	}
 	gone, kept := provision(), provision()
 	ccToken := h.create(h.token(store.User{OrgID: c.OrgID}, c, store.KindAccess)) // client_credentials
+	early := h.create(h.token(gone.user, c, store.KindAPI))                       // revoked before
+	earlyAt := t0.Add(time.Minute)
+	h.noErr("RevokeToken", h.s.RevokeToken(h.ctx, early.ID, earlyAt))
 
 	when := t0.Add(time.Hour)
 	h.noErr("RevokeUser", h.s.RevokeUser(h.ctx, gone.user.ID, when))
@@ -513,6 +527,9 @@ func testDeprovision(h *harness) {
 		if got := h.lookup(tok); !got.RevokedAt.Equal(when) {
 			h.t.Errorf("%s token: RevokedAt = %v, want %v", tok.Kind, got.RevokedAt, when)
 		}
+	}
+	if got := h.lookup(early); !got.RevokedAt.Equal(earlyAt) {
+		h.t.Errorf("token revoked before RevokeUser: RevokedAt = %v, want the first revocation %v", got.RevokedAt, earlyAt)
 	}
 
 	// Re-provisioning revives nothing.
