@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -278,4 +279,27 @@ func TestDeleteInUse(t *testing.T) {
 	status, _, resp := d.do("DELETE", "/api/v1/projects/"+id, d.token("alice", "write:tasks"), "")
 	require.Equal(t, http.StatusConflict, status, resp)
 	assert.Equal(t, before, d.snapshot("acme"))
+}
+
+// FuzzPatchTask: whatever the body, a PATCH answers 200, 400, 413 or 415
+// with valid JSON, and a refused request changes nothing.
+func FuzzPatchTask(f *testing.F) {
+	for _, s := range []string{`{"status": "done"}`, `{"title": "x", "status": "nope"}`, `{"id": "1"}`, `[]`, `{"status": "done"} {}`, ``, `{"assignee_id": "user_dave"}`, `{"sprint_id": ""}`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		d := newDemo(t)
+		id := first[task](tasks)(d)
+		before := d.snapshot("acme")
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest("PATCH", "/api/v1/tasks/"+id, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+d.token("alice", "write:tasks"))
+		d.s.ServeHTTP(rec, req)
+		require.Contains(t, []int{200, 400, 413, 415}, rec.Code, rec.Body.String())
+		require.True(t, json.Valid(rec.Body.Bytes()), rec.Body.String())
+		if rec.Code != http.StatusOK {
+			require.Equal(t, before, d.snapshot("acme"))
+		}
+	})
 }

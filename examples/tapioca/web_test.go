@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -232,4 +234,44 @@ func TestTokensAPI(t *testing.T) {
 
 	status, _, _ = d.do("GET", "/api/v1/tokens", "", "")
 	assert.Equal(t, http.StatusUnauthorized, status)
+}
+
+// TestSecureCookie: served over TLS (an https issuer), the session cookie
+// is Secure.
+func TestSecureCookie(t *testing.T) {
+	s, err := newServer(config{Issuer: "https://127.0.0.1:8443", Data: testData(), hashPassword: memoHash,
+		Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	var pw string
+	for _, u := range s.users {
+		if u.Username == "alice" {
+			pw = u.Password
+		}
+	}
+	req := httptest.NewRequest("POST", "https://127.0.0.1:8443/login", strings.NewReader(url.Values{"username": {"alice"}, "password": {pw}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	rec := httptest.NewRecorder()
+	s.ServeHTTP(rec, req)
+	require.Equal(t, http.StatusSeeOther, rec.Code)
+	cs := rec.Result().Cookies()
+	require.Len(t, cs, 1)
+	assert.True(t, cs[0].Secure)
+	assert.True(t, cs[0].HttpOnly)
+	assert.Equal(t, http.SameSiteLaxMode, cs[0].SameSite)
+}
+
+// TestRequestLog: one line per request with method, path (no query),
+// status, duration and the token's public ID; never the secret.
+func TestRequestLog(t *testing.T) {
+	d := newDemo(t)
+	tok := d.token("alice", "read:tasks")
+	status, _, _ := d.do("GET", "/api/v1/tasks?secret=hunter2", tok, "")
+	require.Equal(t, http.StatusOK, status)
+	status, _, _ = d.do("GET", "/api/v1/"+tok, tok, "")
+	require.Equal(t, http.StatusNotFound, status)
+	logs := d.logs.String()
+	assert.Regexp(t, `msg=request method=GET path=/api/v1/tasks status=200 duration=\S+ token_id=tok_\w+`, logs)
+	assert.NotContains(t, logs, "hunter2", "no query string in the log")
+	assert.NotContains(t, logs, tok[4:16], "no piece of the token in the log")
+	assert.Contains(t, logs, "path=/api/v1/tap_[REDACTED]")
 }
