@@ -28,9 +28,10 @@
 // several instances start at once. Every table is prefixed tapioca_ and is
 // created in the first schema of the connection's search_path.
 //
-// Secrets never reach the database: tokens, codes, refresh families and
-// client secrets are stored as the SHA-256 of the secret (bytea, 32 bytes,
-// unique and indexed). Scopes are stored as their RFC 6749 §3.3 string and
+// Secrets never reach the database: tokens, authorization codes, refresh
+// tokens and client secrets are stored as the SHA-256 of the secret (bytea,
+// 32 bytes); token and code hashes are unique and indexed, so a lookup is
+// one index probe. Scopes are stored as their RFC 6749 §3.3 string and
 // parsed back against a registry ([WithRegistry]; [scope.Default] unless
 // set); a stored scope the registry does not know fails the read. Times are
 // timestamptz, kept to the microsecond and returned in UTC; unset optional
@@ -45,6 +46,14 @@
 // the changed row, so exactly one wins (RFC 6749 §4.1.2, §10.4; RFC 9700
 // §4.14.2). [Store.RevokeFamily] and [Store.RevokeUser] run in one
 // transaction: all or nothing.
+//
+// # Sweeping
+//
+// Expired rows stay until deleted: lookups return them and the library
+// rejects them by its clock. [Store.DeleteExpired] ([store.Sweeper]) deletes
+// at most a given number per call, oldest first, skipping rows locked by a
+// concurrent operation; a periodic job calls it until it returns less than
+// its limit.
 //
 // # Errors
 //
