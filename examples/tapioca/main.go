@@ -56,7 +56,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs := flag.NewFlagSet("tapioca", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "address to listen on")
-	fs.StringVar(&o.issuer, "issuer", "", "public base URL, the OAuth issuer (default http:// + the listening address)")
+	fs.StringVar(&o.issuer, "issuer", "", "public base URL, the OAuth issuer: https, or http on a loopback host (default http:// + the listening address)")
 	fs.StringVar(&o.data, "data", "", "JSON `file` of users and OAuth clients (default: built-in demo data)")
 	fs.IntVar(&o.bcryptCost, "bcrypt-cost", 0, "bcrypt cost of password hashes (default bcrypt.DefaultCost)")
 	if err := fs.Parse(args); err != nil {
@@ -89,7 +89,7 @@ func run(ctx context.Context, args []string, stdout, logw io.Writer) error {
 	defer ln.Close()
 	issuer := o.issuer
 	if issuer == "" {
-		issuer = "http://" + ln.Addr().String()
+		issuer = defaultIssuer(ln.Addr())
 	}
 	// token.ReplaceAttr is a safety net: nothing here logs a secret, but
 	// should anything ever try, the log gets tap_[REDACTED].
@@ -218,4 +218,19 @@ func (s *server) printOAuth(w io.Writer) {
 		fmt.Fprintf(w, "  curl -X POST %s/oauth/token -u %s:%s -d grant_type=client_credentials -d scope=%s\n",
 			base, machine.ID, machine.Secret, machine.Scopes[0])
 	}
+}
+
+// defaultIssuer is http:// + the listening address; on a wildcard address
+// (":8080", "0.0.0.0:8080") it names the loopback address instead, since the
+// authorization server accepts plain http only on a loopback host. Serving
+// other hosts needs -issuer https://….
+func defaultIssuer(addr net.Addr) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return "http://" + addr.String()
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }

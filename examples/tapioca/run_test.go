@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -258,4 +259,20 @@ func TestRunDataFile(t *testing.T) {
 	status, body := get(t, "GET", m[1], m[2], "")
 	require.Equal(t, http.StatusOK, status, body)
 	assert.Contains(t, body, `"assignee_id": "user_zoe"`)
+}
+
+func TestDefaultIssuer(t *testing.T) {
+	tests := []struct{ addr, want string }{
+		{"127.0.0.1:8080", "http://127.0.0.1:8080"},
+		{"0.0.0.0:8080", "http://127.0.0.1:8080"},
+		{"[::]:8080", "http://127.0.0.1:8080"},
+		{"[::1]:9000", "http://[::1]:9000"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.addr, func(t *testing.T) {
+			a, err := net.ResolveTCPAddr("tcp", tt.addr)
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, defaultIssuer(a))
+		})
+	}
 }
