@@ -213,6 +213,40 @@ func TestTwoInstancesOAuth(t *testing.T) {
 		assert.Equal(t, "invalid_grant", answer(t, b.refresh(web, tok.RefreshToken), http.StatusBadRequest).Error)
 	})
 
+	t.Run("ConcurrentRefreshesOneWinner", func(t *testing.T) {
+		a, b, web, _ := oauthPair(t, now)
+		first := answer(t, a.exchange(web, a.code(t, web)), http.StatusOK)
+		const n = 50
+		results := make([]*httptest.ResponseRecorder, n)
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for i := range n {
+			in := a
+			if i%2 == 1 {
+				in = b
+			}
+			wg.Go(func() {
+				<-start
+				results[i] = in.refresh(web, first.RefreshToken)
+			})
+		}
+		close(start)
+		wg.Wait()
+		oks := 0
+		for _, w := range results {
+			if w.Code == http.StatusOK {
+				oks++
+				continue
+			}
+			assert.Equal(t, "invalid_grant", answer(t, w, http.StatusBadRequest).Error)
+		}
+		require.Equal(t, 1, oks, "exactly one refresh rotates the family, across both instances")
+		var current int
+		require.NoError(t, a.st.Pool().QueryRow(context.Background(),
+			"SELECT count(*) FROM tapioca_tokens WHERE kind = $1 AND revoked_at IS NULL", int16(store.KindRefresh)).Scan(&current))
+		assert.LessOrEqual(t, current, 1, "at most one live refresh token")
+	})
+
 	t.Run("ConcurrentRedemptionsOneWinner", func(t *testing.T) {
 		a, b, web, _ := oauthPair(t, now)
 		code := a.code(t, web)
