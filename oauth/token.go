@@ -182,35 +182,23 @@ func (s *Server) grantCode(ctx context.Context, c store.Client, f *form) (issued
 var errBadCode = oerr(ErrInvalidGrant, "invalid authorization code")
 
 // issueNewGrant issues the access token, and the refresh token when
-// withRefresh, of a redeemed code, under a new family record.
+// withRefresh, of a redeemed code, and then records their family.
 //
-// A replay of the code racing this redemption revokes the family (see
-// revokeReplayed). To make that race safe whatever the interleaving, the
-// family is created first with no current refresh token, the tokens are
-// issued, and a final compare-and-swap on the family installs the refresh
-// token: if the family was revoked in between, the swap fails and nothing
-// leaves; if it is revoked after, every token already carries its family
-// and dies with it (SECURITY.md S22).
+// A replay of the code racing this redemption first records the family as
+// revoked, then revokes it (see revokeReplayed). Whatever the
+// interleaving, nothing issued here stays live (SECURITY.md S22): if the
+// replay's record comes first, creating the family fails and what was
+// issued is revoked; if it comes after, every token already exists and
+// carries the family, and the replay's revocation takes them all.
 func (s *Server) issueNewGrant(ctx context.Context, c store.Client, u store.User, family string, granted scope.Set, now time.Time, withRefresh bool) (issued, error) {
-	err := s.st.CreateFamily(ctx, store.Family{
-		ID: family, ClientID: c.ID, UserID: u.ID, OrgID: u.OrgID, Scopes: granted,
-		CreatedAt: now, ExpiresAt: now.Add(s.maxLife),
-	})
-	if err != nil {
-		if errors.Is(err, store.ErrExists) {
-			return issued{}, errBadCode // a replay of the code got there first
-		}
-		return issued{}, unavailable(err)
-	}
 	access, arec, err := s.tokens.Issue(ctx, token.IssueRequest{
 		Kind: token.KindAccess, ClientID: c.ID, UserID: u.ID, OrgID: u.OrgID, FamilyID: family, Scopes: granted,
 	})
 	if err != nil {
-		s.discardFamily(ctx, family, now)
 		return issued{}, issueErr(err)
 	}
 	out := issued{access: access, lifetime: arec.ExpiresAt.Sub(arec.CreatedAt), scopes: granted}
-	var next store.Hash
+	var current store.Hash
 	if withRefresh {
 		refresh, rrec, err := s.tokens.Issue(ctx, token.IssueRequest{
 			Kind: token.KindRefresh, ClientID: c.ID, UserID: u.ID, OrgID: u.OrgID, FamilyID: family,
@@ -220,12 +208,16 @@ func (s *Server) issueNewGrant(ctx context.Context, c store.Client, u store.User
 			s.discardFamily(ctx, family, now)
 			return issued{}, issueErr(err)
 		}
-		out.refresh, next = refresh, rrec.Hash
+		out.refresh, current = refresh, rrec.Hash
 	}
-	if _, err := s.st.RotateFamily(ctx, family, store.Hash{}, next, now); err != nil {
+	err = s.st.CreateFamily(ctx, store.Family{
+		ID: family, ClientID: c.ID, UserID: u.ID, OrgID: u.OrgID, Scopes: granted,
+		Current: current, CreatedAt: now, ExpiresAt: now.Add(s.maxLife),
+	})
+	if err != nil {
 		s.discardFamily(ctx, family, now)
-		if errors.Is(err, store.ErrRevoked) || errors.Is(err, store.ErrReused) || errors.Is(err, store.ErrNotFound) {
-			return issued{}, errBadCode
+		if errors.Is(err, store.ErrExists) {
+			return issued{}, errBadCode // a replay of the code got there first
 		}
 		return issued{}, unavailable(err)
 	}
