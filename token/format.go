@@ -86,20 +86,24 @@ func Parse(s string) (Kind, error) {
 	if k == 0 {
 		return 0, ErrMalformed
 	}
-	body := s[len(s)-BodyLen:]
-	// Validate the body and decode the checksum in one pass: decode[c] is
-	// -1 for a byte outside the alphabet, so bad goes negative.
-	var bad int8
-	for i := 0; i < RandomLen; i++ {
-		bad |= decode[body[i]]
+	b := s[len(s)-BodyLen:]
+	_ = b[BodyLen-1] // one bounds check for all
+	// Validate the body: decode[c] is -1 for a byte outside the alphabet, so
+	// bad goes negative. Unrolled, the 28 loads are independent.
+	bad := decode[b[0]] | decode[b[1]] | decode[b[2]] | decode[b[3]] |
+		decode[b[4]] | decode[b[5]] | decode[b[6]] | decode[b[7]] |
+		decode[b[8]] | decode[b[9]] | decode[b[10]] | decode[b[11]] |
+		decode[b[12]] | decode[b[13]] | decode[b[14]] | decode[b[15]] |
+		decode[b[16]] | decode[b[17]] | decode[b[18]] | decode[b[19]] |
+		decode[b[20]] | decode[b[21]] | decode[b[22]] | decode[b[23]] |
+		decode[b[24]] | decode[b[25]] | decode[b[26]] | decode[b[27]]
+	if bad < 0 {
+		return 0, ErrMalformed
 	}
-	var want uint64
-	for i := RandomLen; i < BodyLen; i++ {
-		d := decode[body[i]]
-		bad |= d
-		want = want*62 + uint64(uint8(d))
-	}
-	if bad < 0 || want != uint64(crcUpdate(crc, body[:RandomLen])) {
+	// The checksum's six digits, in two independent halves.
+	hi := (uint64(decode[b[22]])*62+uint64(decode[b[23]]))*62 + uint64(decode[b[24]])
+	lo := (uint64(decode[b[25]])*62+uint64(decode[b[26]]))*62 + uint64(decode[b[27]])
+	if hi*62*62*62+lo != uint64(crc22(crc, b[:RandomLen])) {
 		return 0, ErrMalformed
 	}
 	return k, nil
@@ -133,7 +137,7 @@ func prefixOf(s string) (Kind, uint32) {
 }
 
 // The CRC32 (IEEE) of each prefix: Parse continues from there over the
-// random part, so crcUpdate(crcBearer, R) = crc32.ChecksumIEEE("tap_" + R).
+// random part, so crc22(crcBearer, R) = crc32.ChecksumIEEE("tap_" + R).
 var (
 	crcBearer       = crc32.ChecksumIEEE([]byte(PrefixBearer))
 	crcRefresh      = crc32.ChecksumIEEE([]byte(PrefixRefresh))
@@ -157,26 +161,24 @@ var crcTable8 = func() (t [8][256]uint32) {
 	return t
 }()
 
-// crcUpdate returns the CRC32 (IEEE) of the data whose checksum is crc
-// followed by p, as crc32.Update(crc, crc32.IEEETable, p) does.
-func crcUpdate(crc uint32, p string) uint32 {
+// crc22 returns the CRC32 (IEEE) of the data whose checksum is crc followed
+// by the 22 bytes of p, as crc32.Update(crc, crc32.IEEETable, p) does:
+// two slicing-by-8 rounds, one slicing-by-4 round and two single bytes, with
+// no loop and no bounds check.
+func crc22(crc uint32, p string) uint32 {
+	_ = p[RandomLen-1] // one bounds check for all
 	t := &crcTable8
 	crc = ^crc
-	for len(p) >= 8 {
-		crc ^= uint32(p[0]) | uint32(p[1])<<8 | uint32(p[2])<<16 | uint32(p[3])<<24
-		crc = t[0][p[7]] ^ t[1][p[6]] ^ t[2][p[5]] ^ t[3][p[4]] ^
-			t[4][crc>>24] ^ t[5][(crc>>16)&0xff] ^
-			t[6][(crc>>8)&0xff] ^ t[7][crc&0xff]
-		p = p[8:]
-	}
-	if len(p) >= 4 {
-		crc ^= uint32(p[0]) | uint32(p[1])<<8 | uint32(p[2])<<16 | uint32(p[3])<<24
-		crc = t[0][crc>>24] ^ t[1][(crc>>16)&0xff] ^ t[2][(crc>>8)&0xff] ^ t[3][crc&0xff]
-		p = p[4:]
-	}
-	for i := 0; i < len(p); i++ {
-		crc = t[0][byte(crc)^p[i]] ^ (crc >> 8)
-	}
+	crc ^= uint32(p[0]) | uint32(p[1])<<8 | uint32(p[2])<<16 | uint32(p[3])<<24
+	crc = t[0][p[7]] ^ t[1][p[6]] ^ t[2][p[5]] ^ t[3][p[4]] ^
+		t[4][crc>>24] ^ t[5][(crc>>16)&0xff] ^ t[6][(crc>>8)&0xff] ^ t[7][crc&0xff]
+	crc ^= uint32(p[8]) | uint32(p[9])<<8 | uint32(p[10])<<16 | uint32(p[11])<<24
+	crc = t[0][p[15]] ^ t[1][p[14]] ^ t[2][p[13]] ^ t[3][p[12]] ^
+		t[4][crc>>24] ^ t[5][(crc>>16)&0xff] ^ t[6][(crc>>8)&0xff] ^ t[7][crc&0xff]
+	crc ^= uint32(p[16]) | uint32(p[17])<<8 | uint32(p[18])<<16 | uint32(p[19])<<24
+	crc = t[0][crc>>24] ^ t[1][(crc>>16)&0xff] ^ t[2][(crc>>8)&0xff] ^ t[3][crc&0xff]
+	crc = t[0][byte(crc)^p[20]] ^ (crc >> 8)
+	crc = t[0][byte(crc)^p[21]] ^ (crc >> 8)
 	return ^crc
 }
 
@@ -223,7 +225,7 @@ func generate(r io.Reader, k Kind) (Secret, error) {
 // the last ChecksumLen bytes of buf, most significant digit first.
 func putChecksum(buf []byte) {
 	n := len(buf) - ChecksumLen
-	sum := crc32.ChecksumIEEE(buf[:n]) // the reference implementation, not crcUpdate
+	sum := crc32.ChecksumIEEE(buf[:n]) // the reference implementation, not crc22
 	for i := len(buf) - 1; i >= n; i-- {
 		buf[i] = alphabet[sum%62]
 		sum /= 62

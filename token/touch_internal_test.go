@@ -1,6 +1,8 @@
 package token
 
 import (
+	"hash/crc32"
+	"math/rand/v2"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -64,5 +66,19 @@ func TestTouchThrottleBounded(t *testing.T) {
 	}
 	if th.claim("tok_1", now, time.Minute) != true {
 		t.Fatal("a forgotten token may be touched again")
+	}
+}
+
+func TestCRC22(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	p := make([]byte, RandomLen)
+	for range 10000 {
+		for i := range p {
+			p[i] = byte(r.Uint32())
+		}
+		crc := r.Uint32()
+		if got, want := crc22(crc, string(p)), crc32.Update(crc, crc32.IEEETable, p); got != want {
+			t.Fatalf("crc22 = %08x, crc32.Update = %08x", got, want)
+		}
 	}
 }
