@@ -275,3 +275,47 @@ func TestPoolRecoversAfterBackendsKilled(t *testing.T) {
 		requireSystemError(t, err)
 	}
 }
+
+// A database that hangs — here, a table locked by another session — makes
+// every call return at the caller's deadline with a system error that
+// matches context.DeadlineExceeded: the request fails at its deadline
+// instead of waiting forever, and nothing changes.
+func TestHangingDatabaseFailsAtDeadline(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	schema := newSchema(t)
+	st, err := pgstore.New(newPool(t, schema))
+	require.NoError(t, err)
+	require.NoError(t, st.Migrate(ctx))
+	seedUser(t, st, "u")
+	refresh := refreshHash(t, st, "u")
+
+	blocker := adminConn(t, schema)
+	tx, err := blocker.Begin(ctx)
+	require.NoError(t, err)
+	_, err = tx.Exec(ctx, "LOCK TABLE tapioca_tokens, tapioca_codes, tapioca_families, tapioca_users IN ACCESS EXCLUSIVE MODE")
+	require.NoError(t, err)
+
+	calls := []struct {
+		name string
+		call func(ctx context.Context) error
+	}{
+		{"TokenByHash", func(ctx context.Context) error { _, err := st.TokenByHash(ctx, refresh); return err }},
+		{"User", func(ctx context.Context) error { _, err := st.User(ctx, "u"); return err }},
+		{"ConsumeCode", func(ctx context.Context) error { _, err := st.ConsumeCode(ctx, codeHash("u"), t0); return err }},
+		{"RotateFamily", func(ctx context.Context) error {
+			_, err := st.RotateFamily(ctx, "u-fam", refresh, secretHash(), t0)
+			return err
+		}},
+		{"RevokeUser", func(ctx context.Context) error { return st.RevokeUser(ctx, "u", t0) }},
+	}
+	for _, c := range calls {
+		cctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+		err := c.call(cctx)
+		cancel()
+		requireSystemError(t, err)
+		assert.ErrorIs(t, err, context.DeadlineExceeded, c.name)
+	}
+	require.NoError(t, tx.Rollback(ctx))
+	assertUserRevoked(t, st, "u", false)
+}
