@@ -57,6 +57,7 @@ type server struct {
 	auth    *middleware.Authenticator
 	oauth   *oauth.Server
 	csrfKey []byte
+	logins  *loginLimiter
 	mux     *http.ServeMux
 	handler http.Handler
 
@@ -101,6 +102,7 @@ func newServer(cfg config) (*server, error) {
 		return nil, err
 	}
 	s.dir.mirror = func(u store.User) { _ = s.st.PutUser(u) }
+	s.logins = newLoginLimiter(s.now)
 	s.csrfKey = make([]byte, 32)
 	if _, err := rand.Read(s.csrfKey); err != nil {
 		return nil, err

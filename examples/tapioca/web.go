@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"html/template"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -267,9 +268,20 @@ func (s *server) mountWeb() {
 func (s *server) login(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	ret := safeReturn(r.PostFormValue("return_to"))
-	u, ok := s.dir.authenticate(r.PostFormValue("username"), r.PostFormValue("password"))
+	username := strings.ToLower(strings.TrimSpace(r.PostFormValue("username")))
+	keys := []string{"user:" + username, "addr:" + remoteHost(r)}
+	if d := s.logins.wait(keys...); d > 0 {
+		secs := int(d.Seconds()) + 1
+		s.log.WarnContext(r.Context(), "sign-in throttled", "addr", remoteHost(r))
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		s.render(w, http.StatusTooManyRequests, "login", pageData{Title: "Sign in", ReturnTo: ret,
+			Error: "Too many failed sign-ins; try again in " + strconv.Itoa(secs) + " seconds."})
+		return
+	}
+	u, ok := s.dir.authenticate(username, r.PostFormValue("password"))
 	if !ok {
-		s.log.InfoContext(r.Context(), "sign-in failed")
+		s.logins.fail(keys...)
+		s.log.InfoContext(r.Context(), "sign-in failed", "addr", remoteHost(r))
 		s.render(w, http.StatusUnauthorized, "login", pageData{Title: "Sign in", ReturnTo: ret, Error: "Wrong username or password."})
 		return
 	}
@@ -330,4 +342,14 @@ func webTokenError(err error) string {
 		return "That expiry is not allowed."
 	}
 	return "Something failed; try again."
+}
+
+// remoteHost is the client's address without the port. Behind a proxy, the
+// host would take it from the proxy's header instead.
+func remoteHost(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -274,4 +275,41 @@ func TestRequestLog(t *testing.T) {
 	assert.NotContains(t, logs, "hunter2", "no query string in the log")
 	assert.NotContains(t, logs, tok[4:16], "no piece of the token in the log")
 	assert.Contains(t, logs, "path=/api/v1/tap_[REDACTED]")
+}
+
+// TestLoginThrottle: after loginBurst failures for a username, even the
+// right password is refused (429 with Retry-After) until the clock moves on.
+func TestLoginThrottle(t *testing.T) {
+	now := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+	s, err := newServer(config{Issuer: "http://127.0.0.1:8080", Data: testData(), hashPassword: memoHash,
+		Logger: slog.New(slog.DiscardHandler), Now: func() time.Time { return now }})
+	require.NoError(t, err)
+	var pw string
+	for _, u := range s.users {
+		if u.Username == "bob" {
+			pw = u.Password
+		}
+	}
+	login := func(user, password, addr string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest("POST", "/login", strings.NewReader(url.Values{"username": {user}, "password": {password}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.RemoteAddr = addr
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, req)
+		return rec
+	}
+	for i := range loginBurst {
+		require.Equal(t, http.StatusUnauthorized, login("bob", "guess", fmt.Sprintf("192.0.2.%d:1000", i)).Code)
+	}
+	rec := login("bob", pw, "198.51.100.1:1000")
+	require.Equal(t, http.StatusTooManyRequests, rec.Code, "throttled per username, from any address")
+	assert.NotEmpty(t, rec.Header().Get("Retry-After"))
+	now = now.Add(loginInterval)
+	assert.Equal(t, http.StatusSeeOther, login("bob", pw, "198.51.100.1:1000").Code, "one more attempt per interval")
+
+	// Per address: one address guessing many usernames.
+	for i := range loginBurst {
+		require.Equal(t, http.StatusUnauthorized, login(fmt.Sprintf("nobody%d", i), "guess", "203.0.113.9:1000").Code)
+	}
+	assert.Equal(t, http.StatusTooManyRequests, login("erin", "guess", "203.0.113.9:1000").Code)
 }
