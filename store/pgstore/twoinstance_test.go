@@ -3,12 +3,15 @@ package pgstore_test
 import (
 	"context"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"tapioca.dev/auth/middleware"
 	"tapioca.dev/auth/scope"
 	"tapioca.dev/auth/store"
 	"tapioca.dev/auth/store/pgstore"
@@ -55,9 +58,23 @@ func TestTwoInstancesTokens(t *testing.T) {
 	require.NoError(t, err, "a token made through A works through B")
 	assert.Equal(t, rec.ID, p.TokenID)
 
+	// B's API, behind the middleware, serves the token…
+	api := middleware.Authenticate(b.tokens)(middleware.Require("read:tasks")(
+		http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })))
+	get := func() int {
+		r := httptest.NewRequest(http.MethodGet, "/api/v1/tasks", nil)
+		r.Header.Set("Authorization", "Bearer "+sec.Reveal())
+		w := httptest.NewRecorder()
+		api.ServeHTTP(w, r)
+		return w.Code
+	}
+	require.Equal(t, http.StatusNoContent, get())
+
+	// …until it is revoked through A: the next request to B is refused.
 	require.NoError(t, a.tokens.Revoke(ctx, rec.ID))
+	require.Equal(t, http.StatusUnauthorized, get(), "revoked through A → refused by B's next request")
 	_, err = b.tokens.Verify(ctx, sec.Reveal())
-	require.ErrorIs(t, err, token.ErrInvalid, "revoked through A → refused by B")
+	require.ErrorIs(t, err, token.ErrInvalid)
 
 	// Deprovisioning through B kills A's view of every token of the user,
 	// and re-activating the user revives none.
