@@ -363,34 +363,40 @@ func (m *Manager) Lookup(ctx context.Context, presented string) (store.Token, er
 		m.invalid(ctx, "wrong kind", nil)
 		return store.Token{}, ErrInvalid
 	}
-	return m.lookup(ctx, presented, k)
+	var rec store.Token
+	if err := m.lookup(ctx, presented, k, &rec); err != nil {
+		return store.Token{}, err
+	}
+	return rec, nil
 }
 
-// lookup finds the record of a parsed secret of prefix kind k.
-func (m *Manager) lookup(ctx context.Context, presented string, k Kind) (store.Token, error) {
+// lookup finds the record of a parsed secret of prefix kind k and stores it
+// in *rec (written in place: a Token is large, and this is the hot path).
+func (m *Manager) lookup(ctx context.Context, presented string, k Kind, rec *store.Token) error {
 	h := Hash(presented)
-	rec, err := m.st.TokenByHash(ctx, h)
+	var err error
+	*rec, err = m.st.TokenByHash(ctx, h)
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			m.invalid(ctx, "unknown", nil)
-			return store.Token{}, ErrInvalid
+			return ErrInvalid
 		}
-		return store.Token{}, m.storeFailed(ctx, "TokenByHash", err, "")
+		return m.storeFailed(ctx, "TokenByHash", err, "")
 	}
 	// A plain comparison: the store found the record by h, so its timing
 	// tells nothing about a secret.
 	if rec.Hash != h || rec.ID == "" || rec.ExpiresAt.IsZero() {
 		m.invalid(ctx, "unsound record", nil)
-		return store.Token{}, ErrInvalid
+		return ErrInvalid
 	}
 	switch {
 	case k == KindAPI && (rec.Kind == KindAPI || rec.Kind == KindAccess):
 	case k == rec.Kind && (k == KindRefresh || k == KindSession):
 	default:
-		m.invalid(ctx, "wrong kind", &rec)
-		return store.Token{}, ErrInvalid
+		m.invalid(ctx, "wrong kind", rec)
+		return ErrInvalid
 	}
-	return rec, nil
+	return nil
 }
 
 // Verify authenticates a bearer token — an API token or an OAuth access
@@ -436,8 +442,8 @@ func (m *Manager) verify(ctx context.Context, presented string, want Kind) (Prin
 		m.invalid(ctx, "wrong kind", nil)
 		return Principal{}, ErrInvalid
 	}
-	rec, err := m.lookup(ctx, presented, k)
-	if err != nil {
+	var rec store.Token
+	if err := m.lookup(ctx, presented, k, &rec); err != nil {
 		return Principal{}, err
 	}
 	now := m.now()
