@@ -169,6 +169,11 @@ type Config struct {
 	GrantTypes []string
 	// Paths are the endpoints' URL paths; zero fields mean the defaults.
 	Paths Paths
+	// Introspectors are the confidential clients — resource servers — that
+	// may introspect any token (RFC 7662 §4). Every other confidential
+	// client learns only about its own tokens: another client's token is
+	// reported as {"active":false}.
+	Introspectors []string
 	// CodeLifetime is how long an authorization code is redeemable; 0
 	// means DefaultCodeLifetime (60 s); at most MaxCodeLifetime (10 min).
 	CodeLifetime time.Duration
@@ -224,6 +229,8 @@ type Server struct {
 	noPKCE   bool
 	now      func() time.Time
 	log      *slog.Logger
+
+	introspectors map[string]bool
 
 	clientLimit *limiter
 	addrLimit   *limiter
@@ -353,6 +360,11 @@ func NewServer(cfg Config) (*Server, error) {
 	s.addrLimit = newLimiter(rate.Every(interval), burst, keys)
 	if _, err := rand.Read(s.dummyHash[:]); err != nil {
 		return nil, fmt.Errorf("oauth: %w", err)
+	}
+
+	s.introspectors = make(map[string]bool, len(cfg.Introspectors))
+	for _, id := range cfg.Introspectors {
+		s.introspectors[id] = true
 	}
 
 	s.paths = cfg.Paths

@@ -157,6 +157,7 @@ func newFxWrapped(t testing.TB, wrap func(store.Store) store.Store, mod ...func(
 	cfg := oauth.Config{
 		Issuer: issuer, Store: st, Tokens: f.tokens, Host: fakeHost{}, Consents: f.consents,
 		Now: f.clock.Now, Logger: logger, ConsentKey: bytes.Repeat([]byte("k"), 32),
+		Introspectors: []string{"other"},
 	}
 	for _, m := range mod {
 		m(&cfg)

@@ -352,6 +352,18 @@ func TestS34Introspection(t *testing.T) {
 		w = f.post("/oauth/introspect", f.spa, url.Values{"token": {tr.AccessToken}})
 		requireError(t, w, http.StatusBadRequest, oauth.ErrUnauthorizedClient)
 	})
+	t.Run("only own tokens unless an introspector", func(t *testing.T) {
+		f := newFx(t)
+		tr := f.grant(f.web, webRedirect, "write:tasks", alice)
+		cc := decodeTokens(t, f.token(f.svc, url.Values{"grant_type": {"client_credentials"}, "scope": {"read:tasks"}}))
+		w := f.post("/oauth/introspect", f.svc, url.Values{"token": {tr.AccessToken}})
+		assert.Equal(t, `{"active":false}`, w.Body.String())
+		w = f.post("/oauth/introspect", f.svc, url.Values{"token": {cc.AccessToken}})
+		assert.Contains(t, w.Body.String(), `"active":true`)
+		w = f.post("/oauth/introspect", f.web, url.Values{"token": {tr.RefreshToken}})
+		assert.Contains(t, w.Body.String(), `"active":true`)
+		assert.Equal(t, true, f.introspect(tr.AccessToken)["active"]) // "other" is an introspector
+	})
 	t.Run("active", func(t *testing.T) {
 		f := newFx(t)
 		tr := f.grant(f.web, webRedirect, "write:tasks", alice)

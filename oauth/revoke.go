@@ -79,7 +79,9 @@ func (s *Server) revoke(r *http.Request, c store.Client, presented string) error
 }
 
 // ServeIntrospect is the introspection endpoint (RFC 7662). The caller
-// authenticates as a confidential client at the token endpoint would.
+// authenticates as a confidential client at the token endpoint would; a
+// client named in Config.Introspectors (a resource server) may introspect
+// any token, any other client only its own.
 // A token that is not valid right now — unknown, malformed, expired,
 // revoked, of a deprovisioned user — gets exactly {"active":false}; a
 // store failure gets 503, never "active":true (SECURITY.md S34).
@@ -110,6 +112,9 @@ func (s *Server) ServeIntrospect(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.writeJSONError(w, r, err, basic)
 		return
+	}
+	if resp.Active && resp.ClientID != c.ID && !s.introspectors[c.ID] {
+		resp = introspection{} // another client's token: nothing to learn here
 	}
 	h := w.Header()
 	h["Content-Type"] = hvJSON

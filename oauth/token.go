@@ -189,7 +189,8 @@ var errBadCode = oerr(ErrInvalidGrant, "invalid authorization code")
 // interleaving, nothing issued here stays live (SECURITY.md S22): if the
 // replay's record comes first, creating the family fails and what was
 // issued is revoked; if it comes after, every token already exists and
-// carries the family, and the replay's revocation takes them all.
+// carries the family, and the replay's revocation takes them all. Either
+// way this, the first redemption, is the one 200 (S23).
 func (s *Server) issueNewGrant(ctx context.Context, c store.Client, u store.User, family string, granted scope.Set, now time.Time, withRefresh bool) (issued, error) {
 	access, arec, err := s.tokens.Issue(ctx, token.IssueRequest{
 		Kind: token.KindAccess, ClientID: c.ID, UserID: u.ID, OrgID: u.OrgID, FamilyID: family, Scopes: granted,
@@ -214,11 +215,16 @@ func (s *Server) issueNewGrant(ctx context.Context, c store.Client, u store.User
 		ID: family, ClientID: c.ID, UserID: u.ID, OrgID: u.OrgID, Scopes: granted,
 		Current: current, CreatedAt: now, ExpiresAt: now.Add(s.maxLife),
 	})
+	if errors.Is(err, store.ErrExists) {
+		// A replay of the code got there first and revoked the family.
+		// This redemption was the first use, so it answers as one (RFC 6749
+		// §4.1.2 denies the second), but what it issued is revoked with the
+		// family, as if the replay had come a moment later.
+		s.discardFamily(ctx, family, now)
+		return out, nil
+	}
 	if err != nil {
 		s.discardFamily(ctx, family, now)
-		if errors.Is(err, store.ErrExists) {
-			return issued{}, errBadCode // a replay of the code got there first
-		}
 		return issued{}, unavailable(err)
 	}
 	return out, nil

@@ -388,14 +388,11 @@ func TestS22ReplayRacingFirstRedemption(t *testing.T) {
 			first := f.exchange(f.web, code, webRedirect, verifier)
 			require.NotNil(t, replayed)
 			requireError(t, replayed, http.StatusBadRequest, oauth.ErrInvalidGrant)
-			if first.Code == http.StatusOK {
-				tr := decodeTokens(t, first)
-				_, err := f.tokens.Verify(t.Context(), tr.AccessToken)
-				require.ErrorIs(t, err, token.ErrInvalid)
-				requireError(t, f.refresh(f.web, tr.RefreshToken), http.StatusBadRequest, oauth.ErrInvalidGrant)
-			} else {
-				requireError(t, first, http.StatusBadRequest, oauth.ErrInvalidGrant)
-			}
+			// The first redemption is the one 200, but its tokens are dead.
+			tr := decodeTokens(t, first)
+			_, err := f.tokens.Verify(t.Context(), tr.AccessToken)
+			require.ErrorIs(t, err, token.ErrInvalid)
+			requireError(t, f.refresh(f.web, tr.RefreshToken), http.StatusBadRequest, oauth.ErrInvalidGrant)
 			// Nothing of alice's is live.
 			all, err := f.mem.ListTokens(t.Context(), alice)
 			require.NoError(t, err)
@@ -412,25 +409,34 @@ func TestS23ConcurrentCodeRedemption(t *testing.T) {
 	code := f.code(f.web, webRedirect, "write:tasks", alice)
 	const n = 50
 	statuses := make([]int, n)
+	bodies := make([]string, n)
 	var wg sync.WaitGroup
 	start := make(chan struct{})
 	for i := range n {
 		wg.Go(func() {
 			<-start
-			statuses[i] = f.exchange(f.web, code, webRedirect, verifier).Code
+			w := f.exchange(f.web, code, webRedirect, verifier)
+			statuses[i], bodies[i] = w.Code, w.Body.String()
 		})
 	}
 	close(start)
 	wg.Wait()
 	ok := 0
-	for _, s := range statuses {
+	var winner tokenResp
+	for i, s := range statuses {
 		if s == http.StatusOK {
 			ok++
+			require.NoError(t, jsonUnmarshal(bodies[i], &winner))
 		} else {
 			assert.Equal(t, http.StatusBadRequest, s)
+			assert.Contains(t, bodies[i], "invalid_grant")
 		}
 	}
-	assert.Equal(t, 1, ok)
+	require.Equal(t, 1, ok)
+	// The 49 others were replays (S22): the winner's tokens died with them.
+	_, err := f.tokens.Verify(t.Context(), winner.AccessToken)
+	require.ErrorIs(t, err, token.ErrInvalid)
+	requireError(t, f.refresh(f.web, winner.RefreshToken), http.StatusBadRequest, oauth.ErrInvalidGrant)
 }
 
 // S24: the success and error shapes.
