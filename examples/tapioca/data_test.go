@@ -102,3 +102,16 @@ func FuzzParseData(f *testing.F) {
 		}
 	})
 }
+
+// TestExampleDataFile: the example file of the README loads.
+func TestExampleDataFile(t *testing.T) {
+	ds, err := loadData("testdata/example-data.json")
+	require.NoError(t, err)
+	assert.Len(t, ds.users, 3)
+	assert.Len(t, ds.clients, 3)
+	d := newDemo(t, ds)
+	assert.Len(t, d.s.clients, 3)
+	assert.True(t, strings.HasPrefix(d.client("initech-web").Secret, "tap_secret_"), "a secret is generated")
+	status, _, _ := d.do("GET", "/api/v1/tasks", d.token("ben", "read:tasks"), "")
+	assert.Equal(t, 200, status)
+}

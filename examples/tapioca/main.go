@@ -158,7 +158,7 @@ func (s *server) printBanner(w io.Writer, addr string) {
 	tw.Flush()
 
 	first := s.users[0]
-	fmt.Fprintf(w, "\nA demo API token of %s (read:tasks write:tasks), made for this run:\n\n", first.Username)
+	fmt.Fprintf(w, "\nA demo API token of %s (%s), made for this run:\n\n", first.Username, s.demoScopes)
 	fmt.Fprintf(w, "  export TAPIOCA_TOKEN=%s\n\n", s.demoToken.Reveal())
 	fmt.Fprintf(w, "Try it:\n\n")
 	fmt.Fprintf(w, "  curl %s/api/v1/tasks -H \"Authorization: Bearer %s\"\n", base, s.demoToken.Reveal())
@@ -168,10 +168,27 @@ func (s *server) printBanner(w io.Writer, addr string) {
 	}
 	s.printOAuth(w)
 	oc := "go run ./examples/oauth-client -server " + base
+	var public, machine bool
 	for _, c := range s.clients {
-		if c.ID == "tapioca-machine" && c.Secret != "" {
+		switch {
+		case !public && c.Public && slices.Contains(c.Grants, "authorization_code"):
+			public = true
+			if c.ID != "tapioca-spa" {
+				oc += " -client-id " + c.ID
+			}
+			if !slices.Contains(c.Scopes, "write:tasks") {
+				oc += " -scope " + c.Scopes[0]
+			}
+		case !machine && !c.Public && slices.Contains(c.Grants, "client_credentials"):
+			machine = true
+			if c.ID != "tapioca-machine" {
+				oc += " -machine-id " + c.ID + " -machine-scope " + c.Scopes[0]
+			}
 			oc += " -machine-secret " + c.Secret
 		}
+	}
+	if !machine {
+		oc += " -flow code"
 	}
 	fmt.Fprintf(w, "\nThe x/oauth2 client example (code + PKCE, then client credentials):\n\n  %s\n\n", oc)
 	fmt.Fprintln(w, "Stop with Ctrl-C.")

@@ -62,11 +62,12 @@ type server struct {
 	handler http.Handler
 
 	// What start-up prints: the demo's own secrets, made for this run.
-	users     []userData   // with plaintext passwords
-	clients   []clientData // with plaintext secrets
-	demoToken token.Secret
-	demoTask  string
-	builtin   bool // built-in data: passwords were generated and are printed
+	users      []userData   // with plaintext passwords
+	clients    []clientData // with plaintext secrets
+	demoToken  token.Secret
+	demoScopes string
+	demoTask   string
+	builtin    bool // built-in data: passwords were generated and are printed
 }
 
 // newServer builds the demo from cfg: the store, the directory, the token
@@ -208,6 +209,7 @@ func (s *server) load(ctx context.Context, ds dataset, hash func(string) ([]byte
 		return fmt.Errorf("demo token: %w", err)
 	}
 	s.demoToken = sec
+	s.demoScopes = want.String()
 	if o, ok := s.orgs.get(u.OrgID); ok {
 		if ts := o.tasks.list(); len(ts) > 0 {
 			s.demoTask = ts[0].ID
