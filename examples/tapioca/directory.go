@@ -66,12 +66,11 @@ func (d *directory) User(_ context.Context, id string) (store.User, error) {
 
 func (d *directory) add(u *user) {
 	d.mu.Lock()
+	defer d.mu.Unlock()
 	d.byID[u.ID] = u
 	d.byName[u.Username] = u
-	rec := u.record()
-	d.mu.Unlock()
 	if d.mirror != nil {
-		d.mirror(rec)
+		d.mirror(u.record()) // under the lock: the mirror sees changes in order
 	}
 }
 
@@ -143,9 +142,9 @@ func (d *directory) update(id string, f func(*user)) (user, bool) {
 	}
 	f(u)
 	cp := *u
-	d.mu.Unlock()
 	if d.mirror != nil {
 		d.mirror(cp.record())
 	}
+	d.mu.Unlock()
 	return cp, true
 }
