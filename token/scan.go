@@ -59,32 +59,47 @@ func Scan(text string) []Match {
 }
 
 // Redact returns text with every secret that [Scan] finds replaced by
-// [Mask]. It is more eager than Scan on one side: it also redacts a secret
-// glued to letters or digits before it (as in URL-encoded "%3Dtap_…" or an
-// escaped "\ntap_…"), since a missed redaction costs more than a redacted
-// look-alike. Text without a secret is returned unchanged, without
-// allocating.
+// [Mask]. It is more eager than Scan: it also redacts a secret glued to
+// letters or digits (as in URL-encoded "%3Dtap_…", an escaped "\ntap_…", or
+// two secrets printed without a space between them), since a missed
+// redaction costs more than a redacted look-alike. Its result holds no
+// substring that [Parse] accepts. Text without a secret is returned
+// unchanged, without allocating.
 func Redact(text string) string {
-	start, end, _ := next(text, 0, false)
-	if start < 0 {
+	var b strings.Builder
+	last := 0          // text[:last] is written or masked
+	curS, curE := 0, 0 // the pending masked range; empty when curE == 0
+	for from := 0; ; {
+		s, e, _ := next(text, from, false)
+		if s < 0 {
+			break
+		}
+		if curE > 0 && s < curE {
+			curE = max(curE, e) // overlapping candidates are masked as one
+		} else {
+			if curE > 0 {
+				b.WriteString(text[last:curS])
+				b.WriteString(Mask)
+				last = curE
+			} else {
+				b.Grow(len(text))
+			}
+			curS, curE = s, e
+		}
+		from = s + len(PrefixBearer) // "tap_" cannot overlap itself
+	}
+	if curE == 0 {
 		return text
 	}
-	var b strings.Builder
-	b.Grow(len(text))
-	last := 0
-	for start >= 0 {
-		b.WriteString(text[last:start])
-		b.WriteString(Mask)
-		last = end
-		start, end, _ = next(text, end, false)
-	}
-	b.WriteString(text[last:])
+	b.WriteString(text[last:curS])
+	b.WriteString(Mask)
+	b.WriteString(text[curE:])
 	return b.String()
 }
 
-// next returns the bounds and kind of the first secret in text at or after
-// from, or start = -1. With strict, the secret must not follow a base62
-// character.
+// next returns the bounds and kind of the first secret in text that starts
+// at or after from, or start = -1. With strict, the secret must stand on its
+// own: no base62 character right before or right after it.
 func next(text string, from int, strict bool) (start, end int, k Kind) {
 	for from < len(text) {
 		i := strings.Index(text[from:], PrefixBearer)
@@ -93,7 +108,7 @@ func next(text string, from int, strict bool) (start, end int, k Kind) {
 		}
 		i += from
 		if !strict || i == 0 || !isBase62(text[i-1]) {
-			if k, n := secretAt(text[i:]); k != 0 {
+			if k, n := secretAt(text[i:], strict); k != 0 {
 				return i, i + n, k
 			}
 		}
@@ -103,15 +118,15 @@ func next(text string, from int, strict bool) (start, end int, k Kind) {
 }
 
 // secretAt reports the kind and length of the secret at the start of s, which
-// begins with "tap_": a known prefix, a body whose checksum holds, and no
-// base62 character right after it.
-func secretAt(s string) (Kind, int) {
+// begins with "tap_": a known prefix and a body whose checksum holds; with
+// strict, no base62 character right after it.
+func secretAt(s string, strict bool) (Kind, int) {
 	for _, p := range scanPrefixes {
 		if !strings.HasPrefix(s, p.prefix) {
 			continue
 		}
 		n := len(p.prefix) + BodyLen
-		if len(s) < n || (len(s) > n && isBase62(s[n])) {
+		if len(s) < n || (strict && len(s) > n && isBase62(s[n])) {
 			return 0, 0
 		}
 		k, err := Parse(s[:n])

@@ -96,7 +96,9 @@ func TestRedact(t *testing.T) {
 		{"a " + api + " b " + refresh + " c", "a " + token.Mask + " b " + token.Mask + " c"},
 		{"next=%3D" + api, "next=%3D" + token.Mask},
 		{`line\n` + api, `line\n` + token.Mask},
-		{api + "A", api + "A"},
+		{api + "A", token.Mask + "A"},
+		{api + api, token.Mask + token.Mask},
+		{"x" + api + refresh + "y", "x" + token.Mask + token.Mask + "y"},
 		{"tap_xxxxxxxxxxxxxxxxxxxxxxxxxxxx", "tap_xxxxxxxxxxxxxxxxxxxxxxxxxxxx"},
 	}
 	for _, tt := range tests {
