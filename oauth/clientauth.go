@@ -1,7 +1,6 @@
 package oauth
 
 import (
-	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
@@ -12,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 
 	"tapioca.dev/auth/store"
 	"tapioca.dev/auth/token"
@@ -103,7 +103,8 @@ func readForm(w http.ResponseWriter, r *http.Request) (form, error) {
 			return form{}, oerr(ErrInvalidRequest, "unreadable request body")
 		}
 	}
-	return parseForm(string(buf))
+	// buf is never written again: its bytes can back the parameter strings.
+	return parseForm(unsafe.String(unsafe.SliceData(buf), len(buf)))
 }
 
 // parseForm parses an application/x-www-form-urlencoded body into a form.
@@ -280,7 +281,7 @@ func (s *Server) authenticateClient(r *http.Request, f *form) (c store.Client, b
 	}
 	ok := 0
 	if secret != "" {
-		h := sha256.Sum256([]byte(secret))
+		h := token.Hash(secret)
 		hashes := c.SecretHashes
 		if !known || c.Public || len(hashes) == 0 {
 			hashes = []store.Hash{s.dummyHash}

@@ -81,3 +81,38 @@ func ExampleServer() {
 	fmt.Println(tok.TokenType, tok.Extra("scope"), p.ClientID, p.OrgID, p.IsClient())
 	// Output: Bearer read:tasks reporting acme true
 }
+
+// Registered redirect URIs match byte for byte, except that a native app on
+// a loopback IP literal may pick any port.
+func ExampleMatchRedirectURI() {
+	fmt.Println(oauth.MatchRedirectURI("https://app.example/cb", "https://app.example/cb"))
+	fmt.Println(oauth.MatchRedirectURI("https://app.example/cb", "https://app.example/cb/"))
+	fmt.Println(oauth.MatchRedirectURI("http://127.0.0.1/cb", "http://127.0.0.1:49152/cb"))
+	fmt.Println(oauth.MatchRedirectURI("http://localhost/cb", "http://localhost:49152/cb"))
+	// Output:
+	// true
+	// false
+	// true
+	// false
+}
+
+// A host checks a redirect URI before registering it.
+func ExampleValidateRedirectURI() {
+	for _, uri := range []string{
+		"https://app.example/callback",
+		"http://127.0.0.1/callback",
+		"com.example.app:/oauth2redirect",
+		"http://app.example/callback",
+		"https://*.app.example/callback",
+		"https://app.example/callback#x",
+	} {
+		fmt.Println(uri, oauth.ValidateRedirectURI(uri) == nil)
+	}
+	// Output:
+	// https://app.example/callback true
+	// http://127.0.0.1/callback true
+	// com.example.app:/oauth2redirect true
+	// http://app.example/callback false
+	// https://*.app.example/callback false
+	// https://app.example/callback#x false
+}

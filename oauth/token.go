@@ -2,7 +2,6 @@ package oauth
 
 import (
 	"context"
-	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
@@ -156,7 +155,8 @@ func (s *Server) grantCode(ctx context.Context, c store.Client, f *form) (issued
 		if f.verifier == "" {
 			return issued{}, errBadCode
 		}
-		sum := sha256.Sum256([]byte(f.verifier))
+		sum := token.Hash(f.verifier) // SHA-256
+
 		var enc [43]byte
 		base64.RawURLEncoding.Encode(enc[:], sum[:])
 		if subtle.ConstantTimeCompare(enc[:], []byte(code.Challenge)) != 1 {
