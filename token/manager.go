@@ -74,7 +74,8 @@ type Config struct {
 	// ever logged, only public token IDs.
 	Logger *slog.Logger
 	// Rand is the random source; nil means crypto/rand. Set it only in
-	// tests (SECURITY.md S1: secrets come from crypto/rand).
+	// tests (SECURITY.md S1: secrets come from crypto/rand); it must be
+	// safe for concurrent use.
 	Rand io.Reader
 	// MaxLifetime caps the lifetime of API tokens; 0 means
 	// DefaultMaxLifetime.
