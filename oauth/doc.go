@@ -22,8 +22,13 @@
 //     hashes, single use, bound to client, redirect URI, challenge, user
 //     and scope, and live 60 s by default (at most 10 minutes). A second
 //     redemption revokes everything the first one issued (RFC 6749 §4.1.2).
-//   - refresh_token, rotated on every use (RFC 9700 §4.14.2). Presenting a
-//     rotated-out refresh token revokes its whole family. A refresh token
+//   - refresh_token, rotated on every use (RFC 9700 §4.14.2) by a
+//     compare-and-swap on the family's current token. Presenting a
+//     rotated-out refresh token revokes its whole family. Of concurrent
+//     refreshes with one token exactly one wins; the others, which read
+//     the token while it was still current, get invalid_grant without
+//     revoking anything (a client racing itself, say two tabs), while the
+//     same token presented later is reuse. A refresh token
 //     ends after Config.RefreshIdleTimeout without use and its family after
 //     Config.RefreshMaxLifetime; every refresh re-checks that the user is
 //     active and narrows the scope to the user's current permissions.
