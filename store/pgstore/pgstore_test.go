@@ -248,6 +248,18 @@ func TestRevokeUserCascade(t *testing.T) {
 	require.NoError(t, st.RevokeUser(ctx, "u", at))
 	require.NoError(t, st.RevokeUser(ctx, "u", at.Add(time.Minute)), "idempotent")
 	require.NoError(t, st.RevokeUser(ctx, "nobody", at))
+
+	// The empty user ID names nobody: client_credentials tokens (no user)
+	// are neither listed nor revoked through it.
+	cc := store.Token{ID: "cc", Hash: secretHash(), Kind: store.KindAccess, ClientID: "svc", ExpiresAt: t0.Add(time.Hour)}
+	require.NoError(t, st.CreateToken(ctx, cc))
+	require.NoError(t, st.RevokeUser(ctx, "", at))
+	none, err := st.ListTokens(ctx, "")
+	require.NoError(t, err)
+	assert.Empty(t, none)
+	got, err := st.TokenByHash(ctx, cc.Hash)
+	require.NoError(t, err)
+	assert.False(t, got.Revoked())
 	assertUserRevoked(t, st, "u", true)
 	assertUserRevoked(t, st, "other", false)
 

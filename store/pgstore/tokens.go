@@ -28,8 +28,12 @@ func (s *Store) TokenByHash(ctx context.Context, h store.Hash) (store.Token, err
 }
 
 // ListTokens returns every token of the user in creation order; none → an
-// empty slice.
+// empty slice. The empty ID names no user: it lists nothing (the
+// client_credentials tokens, which have no user, are not "its" tokens).
 func (s *Store) ListTokens(ctx context.Context, userID string) ([]store.Token, error) {
+	if userID == "" {
+		return []store.Token{}, nil
+	}
 	rows, err := s.pool.Query(ctx, `SELECT `+tokenColumns+` FROM tapioca_tokens WHERE user_id = $1 ORDER BY seq`, userID)
 	if err != nil {
 		return nil, wrap("list tokens", err)
