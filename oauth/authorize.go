@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"tapioca.dev/auth/scope"
 	"tapioca.dev/auth/store"
@@ -54,6 +55,10 @@ type pageError struct {
 // an error page, never redirected; after that they go back to the client
 // with error, state and iss (RFC 9207). Every page denies framing.
 func (s *Server) ServeAuthorize(w http.ResponseWriter, r *http.Request) {
+	if !s.grants.code {
+		http.NotFound(w, r)
+		return
+	}
 	defer s.recoverPage(w, r)
 	h := w.Header()
 	h["X-Frame-Options"] = hvDeny
@@ -176,7 +181,7 @@ func (s *Server) ServeAuthorize(w http.ResponseWriter, r *http.Request) {
 	loc = append(loc, "code="...)
 	loc = append(loc, code.Reveal()...)
 	loc = appendStateIss(loc, a.state, s.issuer)
-	h.Set("Location", string(loc))
+	h["Location"] = []string{unsafe.String(unsafe.SliceData(loc), len(loc))} // loc is not written again
 	w.WriteHeader(redirectStatus(post))
 }
 

@@ -423,10 +423,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case s.paths.Token:
 		s.ServeToken(w, r)
 	case s.paths.Authorize:
-		if !s.grants.code {
-			http.NotFound(w, r)
-			return
-		}
 		s.ServeAuthorize(w, r)
 	case s.paths.Revoke:
 		s.ServeRevoke(w, r)
