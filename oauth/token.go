@@ -155,8 +155,7 @@ func (s *Server) grantCode(ctx context.Context, c store.Client, f *form) (issued
 		if f.verifier == "" {
 			return issued{}, errBadCode
 		}
-		sum := token.Hash(f.verifier) // SHA-256
-
+		sum := token.Hash(f.verifier) // SHA-256, without copying the string
 		var enc [43]byte
 		base64.RawURLEncoding.Encode(enc[:], sum[:])
 		if subtle.ConstantTimeCompare(enc[:], []byte(code.Challenge)) != 1 {
