@@ -92,27 +92,27 @@ func (s *Server) ServeAuthorize(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, pageError{http.StatusBadRequest, "The authorization request is malformed."})
 		return
 	}
-	a, perr := s.verifyClient(r.Context(), &q)
-	if perr != nil {
+	var a authzRequest
+	if perr := s.verifyClient(r.Context(), &q, &a); perr != nil {
 		s.errorPage(w, *perr)
 		return
 	}
-	if oe := s.checkAuthorize(&q, a); oe != nil {
-		s.redirectError(w, r, a, oe, post)
+	if oe := s.checkAuthorize(&q, &a); oe != nil {
+		s.redirectError(w, r, &a, oe, post)
 		return
 	}
 
 	sess, err := s.host.Session(r)
 	if err != nil {
 		s.log.LogAttrs(r.Context(), slog.LevelError, "oauth: host session lookup failed", slog.String("error", err.Error()))
-		s.redirectError(w, r, a, oerr(ErrServerError, "internal error"), post)
+		s.redirectError(w, r, &a, oerr(ErrServerError, "internal error"), post)
 		return
 	}
 	if sess.UserID == "" {
 		login, err := s.host.LoginURL(r, s.paths.Authorize+"?"+a.query().Encode())
 		if err != nil || login == "" {
 			s.log.LogAttrs(r.Context(), slog.LevelError, "oauth: host login URL failed")
-			s.redirectError(w, r, a, oerr(ErrServerError, "internal error"), post)
+			s.redirectError(w, r, &a, oerr(ErrServerError, "internal error"), post)
 			return
 		}
 		h.Set("Location", login)
@@ -121,21 +121,21 @@ func (s *Server) ServeAuthorize(w http.ResponseWriter, r *http.Request) {
 	}
 	u, err := s.dir.User(r.Context(), sess.UserID)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		s.redirectError(w, r, a, unavailable(err), post)
+		s.redirectError(w, r, &a, unavailable(err), post)
 		return
 	}
 	if err != nil || u.ID != sess.UserID || !u.Active {
-		s.redirectError(w, r, a, oerr(ErrAccessDenied, "the user cannot authorize this request"), post)
+		s.redirectError(w, r, &a, oerr(ErrAccessDenied, "the user cannot authorize this request"), post)
 		return
 	}
 	granted := a.requested.Narrow(a.client.Scopes, u.Permissions)
 	if granted.IsEmpty() {
-		s.redirectError(w, r, a, oerr(ErrInvalidScope, "none of the requested scopes can be granted"), post)
+		s.redirectError(w, r, &a, oerr(ErrInvalidScope, "none of the requested scopes can be granted"), post)
 		return
 	}
 
 	if post {
-		if !s.checkCSRF(q.v[pCSRF], sess, a, granted) {
+		if !s.checkCSRF(q.v[pCSRF], sess, &a, granted) {
 			s.log.LogAttrs(r.Context(), slog.LevelWarn, "oauth: consent submitted without a valid CSRF token",
 				slog.String("client", a.client.ID), slog.String("user", u.ID), slog.String("org", u.OrgID))
 			s.errorPage(w, pageError{http.StatusForbidden, "The consent form expired or was not sent by this site. Please start again."})
@@ -145,15 +145,15 @@ func (s *Server) ServeAuthorize(w http.ResponseWriter, r *http.Request) {
 		case "allow":
 			if s.consents != nil {
 				if err := s.consents.RememberConsent(r.Context(), u.ID, a.client.ID, granted); err != nil {
-					s.redirectError(w, r, a, unavailable(err), post)
+					s.redirectError(w, r, &a, unavailable(err), post)
 					return
 				}
 			}
 		case "deny":
-			s.redirectError(w, r, a, oerr(ErrAccessDenied, "the user denied the request"), post)
+			s.redirectError(w, r, &a, oerr(ErrAccessDenied, "the user denied the request"), post)
 			return
 		default:
-			s.redirectError(w, r, a, oerr(ErrInvalidRequest, "missing consent decision"), post)
+			s.redirectError(w, r, &a, oerr(ErrInvalidRequest, "missing consent decision"), post)
 			return
 		}
 	} else {
@@ -161,19 +161,19 @@ func (s *Server) ServeAuthorize(w http.ResponseWriter, r *http.Request) {
 		if s.consents != nil {
 			ok, err = s.consents.Consented(r.Context(), u.ID, a.client.ID, granted)
 			if err != nil {
-				s.redirectError(w, r, a, unavailable(err), post)
+				s.redirectError(w, r, &a, unavailable(err), post)
 				return
 			}
 		}
 		if !ok {
-			s.showConsent(w, r, sess, a, granted)
+			s.showConsent(w, r, sess, &a, granted)
 			return
 		}
 	}
 
-	code, err := s.issueCode(r.Context(), a, u, granted)
+	code, err := s.issueCode(r.Context(), &a, u, granted)
 	if err != nil {
-		s.redirectError(w, r, a, err, post)
+		s.redirectError(w, r, &a, err, post)
 		return
 	}
 	loc := make([]byte, 0, len(a.redirectURI)+96+len(a.state)+len(s.issuer))
@@ -194,28 +194,29 @@ func redirectStatus(post bool) int {
 
 // verifyClient checks client_id and redirect_uri: only once both are
 // verified may an error be sent to the redirect URI (SECURITY.md S10).
-func (s *Server) verifyClient(ctx context.Context, q *params) (*authzRequest, *pageError) {
+func (s *Server) verifyClient(ctx context.Context, q *params, a *authzRequest) *pageError {
 	clientID, ok := q.single(pClientID)
 	if !ok || clientID == "" || len(clientID) > maxClientID || !cleanValue(clientID) {
-		return nil, &pageError{http.StatusBadRequest, "The request names no valid client."}
+		return &pageError{http.StatusBadRequest, "The request names no valid client."}
 	}
 	redirect, ok := q.single(pRedirectURI)
 	if !ok || redirect == "" || len(redirect) > maxRedirectURI || !cleanValue(redirect) {
-		return nil, &pageError{http.StatusBadRequest, "The request has no valid redirect URI."}
+		return &pageError{http.StatusBadRequest, "The request has no valid redirect URI."}
 	}
 	c, err := s.st.Client(ctx, clientID)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		s.log.LogAttrs(ctx, slog.LevelError, "oauth: client lookup failed", slog.String("error", err.Error()))
-		return nil, &pageError{http.StatusServiceUnavailable, "The service is temporarily unavailable. Please try again later."}
+		return &pageError{http.StatusServiceUnavailable, "The service is temporarily unavailable. Please try again later."}
 	}
 	if err != nil || c.ID != clientID {
-		return nil, &pageError{http.StatusBadRequest, "The request names an unknown client."}
+		return &pageError{http.StatusBadRequest, "The request names an unknown client."}
 	}
 	if !slices.ContainsFunc(c.RedirectURIs, func(reg string) bool { return MatchRedirectURI(reg, redirect) }) {
 		s.log.LogAttrs(ctx, slog.LevelWarn, "oauth: unregistered redirect_uri", slog.String("client", c.ID))
-		return nil, &pageError{http.StatusBadRequest, "The redirect URI is not registered for this client."}
+		return &pageError{http.StatusBadRequest, "The redirect URI is not registered for this client."}
 	}
-	return &authzRequest{client: c, redirectURI: redirect}, nil
+	a.client, a.redirectURI = c, redirect
+	return nil
 }
 
 // The parameters the endpoint reads; each may appear once (RFC 6749 §3.1).
