@@ -180,7 +180,7 @@ func (s *Server) ServeAuthorize(w http.ResponseWriter, r *http.Request) {
 	loc = appendRedirectBase(loc, a.redirectURI)
 	loc = append(loc, "code="...)
 	loc = append(loc, code.Reveal()...)
-	loc = appendStateIss(loc, a.state, s.issuer)
+	loc = appendStateIss(loc, a.state, s.issParam)
 	h["Location"] = []string{unsafe.String(unsafe.SliceData(loc), len(loc))} // loc is not written again
 	w.WriteHeader(redirectStatus(post))
 }
@@ -252,7 +252,7 @@ func parseParams(raw string) (params, error) {
 		}
 		k, v, _ := strings.Cut(pair, "=")
 		if strings.ContainsAny(k, "%+") {
-			uk, err := url.QueryUnescape(k)
+			uk, err := unescape(k)
 			if err != nil {
 				return params{}, err
 			}
@@ -279,12 +279,12 @@ func parseParams(raw string) (params, error) {
 		case "decision":
 			i = pDecision
 		default:
-			if _, err := url.QueryUnescape(v); err != nil {
+			if _, err := unescape(v); err != nil {
 				return params{}, err
 			}
 			continue
 		}
-		val, err := url.QueryUnescape(v)
+		val, err := unescape(v)
 		if err != nil {
 			return params{}, err
 		}
@@ -414,7 +414,7 @@ func (s *Server) redirectError(w http.ResponseWriter, r *http.Request, a *authzR
 		loc = append(loc, "&error_description="...)
 		loc = append(loc, url.QueryEscape(string(appendSafe(nil, oe.Description)))...)
 	}
-	loc = appendStateIss(loc, a.state, s.issuer)
+	loc = appendStateIss(loc, a.state, s.issParam)
 	w.Header().Set("Location", string(loc))
 	w.WriteHeader(redirectStatus(post))
 }
@@ -432,13 +432,14 @@ func appendRedirectBase(b []byte, uri string) []byte {
 	return b
 }
 
-func appendStateIss(b []byte, state, issuer string) []byte {
+// appendStateIss appends state and iss; issParam is "&iss=" and the
+// escaped issuer.
+func appendStateIss(b []byte, state, issParam string) []byte {
 	if state != "" {
 		b = append(b, "&state="...)
 		b = append(b, url.QueryEscape(state)...)
 	}
-	b = append(b, "&iss="...)
-	return append(b, url.QueryEscape(issuer)...)
+	return append(b, issParam...)
 }
 
 // showConsent renders the consent page with a CSRF token bound to the

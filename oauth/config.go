@@ -210,6 +210,7 @@ type Config struct {
 // is safe for concurrent use.
 type Server struct {
 	issuer   string
+	issParam string // "&iss=" + the escaped issuer (RFC 9207)
 	origin   string // scheme://host of the issuer
 	realm    string
 	st       store.Store
@@ -272,6 +273,7 @@ func NewServer(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.issuer = cfg.Issuer
+	s.issParam = "&iss=" + url.QueryEscape(cfg.Issuer)
 	s.origin = iss.Scheme + "://" + iss.Host
 	s.realm = iss.Host
 	if s.dir == nil {

@@ -95,3 +95,17 @@ func TestRetryAfter(t *testing.T) {
 	assert.Equal(t, 7, retryAfter(6*time.Second+1))
 	assert.Equal(t, 86400, retryAfter(100*time.Hour))
 }
+
+// FuzzUnescape: unescape agrees with url.QueryUnescape.
+func FuzzUnescape(f *testing.F) {
+	for _, s := range []string{"", "abc", "a+b", "%41%2f", "%", "%4", "%zz", "a%2", "https%3A%2F%2Fapp.example%2Fcb", "%E2%9C%93+x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := unescape(s)
+		want, werr := url.QueryUnescape(s)
+		if (err == nil) != (werr == nil) || got != want {
+			t.Fatalf("unescape(%q) = %q, %v; url.QueryUnescape: %q, %v", s, got, err, want, werr)
+		}
+	})
+}
