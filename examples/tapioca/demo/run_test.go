@@ -1,4 +1,4 @@
-package main
+package demo
 
 import (
 	"bufio"
@@ -19,9 +19,11 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"tapioca.dev/auth/store/memstore"
 )
 
-// started is a demo started through run, as `go run ./examples/tapioca` does.
+// started is a demo started through Run, as `go run ./examples/tapioca` does.
 type started struct {
 	banner []string // the start-up output, line by line
 	logs   *syncBuffer
@@ -37,7 +39,7 @@ func startRun(t *testing.T, args ...string) *started {
 	pr, pw := io.Pipe()
 	st := &started{logs: &syncBuffer{}, cancel: cancel, done: make(chan error, 1)}
 	go func() {
-		err := run(ctx, append([]string{"-addr", "127.0.0.1:0", "-bcrypt-cost", "4"}, args...), pw, st.logs)
+		err := Run(ctx, append([]string{"-addr", "127.0.0.1:0", "-bcrypt-cost", "4"}, args...), pw, st.logs, Options{})
 		pw.CloseWithError(errors.New("run returned"))
 		st.done <- err
 	}()
@@ -230,7 +232,7 @@ func TestRunFlags(t *testing.T) {
 			var out, logs syncBuffer
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			err := run(ctx, append([]string{"-addr", "127.0.0.1:0", "-bcrypt-cost", "4"}, tt.args...), &out, &logs)
+			err := Run(ctx, append([]string{"-addr", "127.0.0.1:0", "-bcrypt-cost", "4"}, tt.args...), &out, &logs, Options{})
 			require.Error(t, err)
 			assert.Contains(t, err.Error()+logs.String(), tt.says)
 			assert.Empty(t, out.String(), "nothing starts")
@@ -275,4 +277,100 @@ func TestDefaultIssuer(t *testing.T) {
 			assert.Equal(t, tt.want, defaultIssuer(a))
 		})
 	}
+}
+
+// TestRunPostgresWithoutDriver: in the core module -postgres does not
+// start anything; it says which command runs the demo on PostgreSQL, with
+// the other flags (the -data path made absolute, since that command runs
+// in store/pgstore), and never repeats the URL's password.
+func TestRunPostgresWithoutDriver(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"password", []string{"-postgres", "postgres://tapioca:sekrit@127.0.0.1:5432/tapioca?sslmode=disable"},
+			PostgresCommand + " -postgres 'postgres://tapioca:xxxxx@127.0.0.1:5432/tapioca?sslmode=disable' -bcrypt-cost 4"},
+		{"no password", []string{"-postgres", "postgres://127.0.0.1/tapioca", "-addr", "127.0.0.1:9090", "-data", "x.json"},
+			PostgresCommand + " -postgres postgres://127.0.0.1/tapioca -addr 127.0.0.1:9090 -data " + shellQuote(must(filepath.Abs("x.json"))) + " -bcrypt-cost 4"},
+		{"password parameter", []string{"-postgres", "postgres://127.0.0.1/tapioca?password=sekrit"},
+			PostgresCommand + " -postgres URL -bcrypt-cost 4"},
+		{"keyword/value", []string{"-postgres", "host=127.0.0.1 password=sekrit"},
+			PostgresCommand + " -postgres URL -bcrypt-cost 4"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, logs syncBuffer
+			err := Run(context.Background(), append([]string{"-bcrypt-cost", "4"}, tt.args...), &out, &logs, Options{})
+			require.ErrorIs(t, err, ErrNoPostgres)
+			assert.True(t, strings.HasSuffix(err.Error(), "\n  "+tt.want), "%s", err)
+			assert.NotContains(t, err.Error()+logs.String(), "sekrit")
+			assert.Empty(t, out.String(), "nothing starts")
+		})
+	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+// TestRunOpenPostgres: -postgres runs the demo on the store that
+// Options.OpenPostgres returns (here an in-memory one), registers the
+// clients and users in it, and closes it at shutdown. A failing
+// OpenPostgres starts nothing.
+func TestRunOpenPostgres(t *testing.T) {
+	ms := memstore.New()
+	var gotURL string
+	closed := make(chan struct{})
+	opts := Options{OpenPostgres: func(_ context.Context, url string) (Store, func(), error) {
+		gotURL = url
+		return memStore{ms}, func() { close(closed) }, nil
+	}}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		err := Run(ctx, []string{"-addr", "127.0.0.1:0", "-bcrypt-cost", "4", "-postgres", "postgres://db"}, pw, io.Discard, opts)
+		pw.CloseWithError(errors.New("run returned"))
+		done <- err
+	}()
+	var banner []string
+	sc := bufio.NewScanner(pr)
+	for sc.Scan() && !strings.HasPrefix(sc.Text(), "Stop with Ctrl-C") {
+		banner = append(banner, sc.Text())
+	}
+	go func() { _, _ = io.Copy(io.Discard, pr) }()
+	assert.Equal(t, "postgres://db", gotURL)
+	assert.Contains(t, strings.Join(banner, "\n"), "kept in PostgreSQL")
+	_, err := ms.Client(ctx, "tapioca-web")
+	require.NoError(t, err, "the clients are registered in the given store")
+	_, err = ms.User(ctx, "user_alice")
+	require.NoError(t, err, "the users are copied to the given store")
+	var curl []string
+	for _, l := range banner {
+		if m := curlRE.FindStringSubmatch(l); m != nil {
+			curl = m
+		}
+	}
+	require.NotNil(t, curl, strings.Join(banner, "\n"))
+	status, body := get(t, "GET", curl[1], curl[2], "")
+	require.Equal(t, http.StatusOK, status, body)
+	cancel()
+	require.NoError(t, <-done)
+	select {
+	case <-closed:
+	default:
+		t.Error("the store was not closed at shutdown")
+	}
+
+	boom := errors.New("connection refused")
+	var out syncBuffer
+	err = Run(context.Background(), []string{"-addr", "127.0.0.1:0", "-postgres", "postgres://db"}, &out, io.Discard,
+		Options{OpenPostgres: func(context.Context, string) (Store, func(), error) { return nil, nil, boom }})
+	require.ErrorIs(t, err, boom)
+	assert.Empty(t, out.String(), "nothing starts")
 }

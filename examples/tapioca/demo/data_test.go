@@ -1,4 +1,4 @@
-package main
+package demo
 
 import (
 	"strings"
@@ -105,7 +105,7 @@ func FuzzParseData(f *testing.F) {
 
 // TestExampleDataFile: the example file of the README loads.
 func TestExampleDataFile(t *testing.T) {
-	ds, err := loadData("testdata/example-data.json")
+	ds, err := loadData("../testdata/example-data.json")
 	require.NoError(t, err)
 	assert.Len(t, ds.users, 3)
 	assert.Len(t, ds.clients, 3)

@@ -1,4 +1,4 @@
-package main
+package demo
 
 import (
 	"context"
@@ -32,6 +32,12 @@ type config struct {
 	Issuer string
 	// Data is the users and clients to serve.
 	Data dataset
+	// Store keeps tokens, codes, families, clients and users; nil means a
+	// new in-memory store.
+	Store Store
+	// StoreName names Store in the start-up banner when it is persistent
+	// ("PostgreSQL"); empty for the in-memory store.
+	StoreName string
 	// Logger receives request logs and the library's events.
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
@@ -50,7 +56,7 @@ type server struct {
 	secure  bool // served over TLS: Secure cookies
 	log     *slog.Logger
 	now     func() time.Time
-	st      *memstore.Store
+	st      Store
 	dir     *directory
 	orgs    orgs
 	tokens  *token.Manager
@@ -68,6 +74,7 @@ type server struct {
 	demoScopes string
 	demoTask   string
 	builtin    bool // built-in data: passwords were generated and are printed
+	storeName  string
 }
 
 // newServer builds the demo from cfg: the store, the directory, the token
@@ -83,7 +90,12 @@ func newServer(cfg config) (*server, error) {
 		secure: iss.Scheme == "https",
 		log:    cfg.Logger,
 		now:    cfg.Now,
-		st:     memstore.New(),
+		st:     cfg.Store,
+
+		storeName: cfg.StoreName,
+	}
+	if s.st == nil {
+		s.st = memStore{memstore.New()}
 	}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -102,7 +114,6 @@ func newServer(cfg config) (*server, error) {
 	if s.dir, err = newDirectory(hash); err != nil {
 		return nil, err
 	}
-	s.dir.mirror = func(u store.User) { _ = s.st.PutUser(u) }
 	s.logins = newLoginLimiter(s.now)
 	s.csrfKey = make([]byte, 32)
 	if _, err := rand.Read(s.csrfKey); err != nil {
@@ -127,6 +138,7 @@ func newServer(cfg config) (*server, error) {
 	if err := s.load(context.Background(), cfg.Data, hash); err != nil {
 		return nil, err
 	}
+	s.dir.mirror = s.mirrorUser
 	s.mux = http.NewServeMux()
 	s.mountAPI()
 	s.mountTokensAPI()
@@ -160,6 +172,9 @@ func (s *server) load(ctx context.Context, ds dataset, hash func(string) ([]byte
 		u := &user{ID: "user_" + ud.Username, Username: ud.Username, Name: ud.Name, OrgID: ud.Organization,
 			Hash: h, Permissions: perms, Active: true}
 		s.dir.add(u)
+		if err := s.putStore(ctx, func(ctx context.Context) error { return s.st.PutUser(ctx, u.record()) }); err != nil {
+			return fmt.Errorf("user %s: %w", ud.Username, err)
+		}
 		if _, ok := members[u.OrgID]; !ok {
 			orgOrder = append(orgOrder, u.OrgID)
 		}
@@ -191,8 +206,8 @@ func (s *server) load(ctx context.Context, ds dataset, hash func(string) ([]byte
 		if err := oauth.ValidateClient(c); err != nil {
 			return fmt.Errorf("client %s: %w", c.ID, err)
 		}
-		if err := s.st.PutClient(c); err != nil {
-			return err
+		if err := s.putStore(ctx, func(ctx context.Context) error { return s.st.PutClient(ctx, c) }); err != nil {
+			return fmt.Errorf("client %s: %w", c.ID, err)
 		}
 		s.clients = append(s.clients, cd)
 	}
@@ -216,6 +231,29 @@ func (s *server) load(ctx context.Context, ds dataset, hash func(string) ([]byte
 		}
 	}
 	return nil
+}
+
+// storeTimeout bounds each store write the demo makes itself (registering
+// users and clients, mirroring directory changes).
+const storeTimeout = 10 * time.Second
+
+// putStore runs one store write under [storeTimeout].
+func (s *server) putStore(ctx context.Context, put func(context.Context) error) error {
+	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
+	defer cancel()
+	return put(ctx)
+}
+
+// mirrorUser copies a directory change (a new name, new permissions, a
+// deprovisioning) into the store's own copy of the users, for whatever else
+// reads the store. The library reads users from the directory, so a failed
+// copy changes no decision here (a deprovisioning revokes through
+// [token.Manager.Deprovision], which fails closed): it is logged. It runs
+// under the directory's lock, so the store sees the changes in order.
+func (s *server) mirrorUser(u store.User) {
+	if err := s.putStore(context.Background(), func(ctx context.Context) error { return s.st.PutUser(ctx, u) }); err != nil {
+		s.log.Error("copying a user to the store failed", "user", u.ID, "error", err)
+	}
 }
 
 func orgName(id string) string {
@@ -324,5 +362,5 @@ func (s *server) logRequests(next http.Handler) http.Handler {
 	})
 }
 
-// errNoServer is returned by run when the listener cannot be opened.
+// errNoServer is returned by Run when the listener cannot be opened.
 var errNoServer = errors.New("cannot listen")
