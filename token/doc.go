@@ -121,7 +121,8 @@
 // LastUsedAt is older than [Config.TouchInterval] (a minute by default),
 // and an in-process throttle lets one request per token and interval do
 // it, even when many arrive at once or the store's record lags: there is no
-// store write on every request.
+// store write on every request. A failed touch fails the verification with
+// [ErrUnavailable], like every other store error.
 //
 // # Audit events
 //

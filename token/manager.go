@@ -488,15 +488,12 @@ func (m *Manager) verify(ctx context.Context, presented string, want Kind) (Prin
 	}
 	if now.Sub(rec.LastUsedAt) >= m.touch && m.touched.claim(rec.ID, now, m.touch) {
 		if err := m.st.TouchToken(ctx, rec.ID, now); err != nil {
-			if ctx.Err() != nil {
-				// The request's deadline passed in the store: fail closed
-				// rather than answer a request nobody waits for.
-				return Principal{}, m.storeFailed(ctx, "TouchToken", err, rec.ID)
-			}
-			// Recording use is bookkeeping: the token was verified against
-			// the store, so a failure here is logged, not fatal.
-			m.log.LogAttrs(ctx, slog.LevelWarn, "token: recording last use failed",
-				slog.String("token_id", rec.ID), slog.String("error", err.Error()))
+			// Fail closed on every store error (SECURITY.md S46), even
+			// this bookkeeping write: a store that cannot record a use is
+			// not one to trust with the answer. Forget the claim so the
+			// next request tries again rather than slipping past.
+			m.touched.release(rec.ID)
+			return Principal{}, m.storeFailed(ctx, "TouchToken", err, rec.ID)
 		}
 	}
 	return Principal{

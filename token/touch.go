@@ -48,3 +48,8 @@ func claimAt(last *atomic.Int64, n int64, every time.Duration) bool {
 	}
 	return last.CompareAndSwap(l, n)
 }
+
+// release forgets the claim on token id, so that the next verification
+// tries to record the use again: a failed touch must not let the requests
+// after it skip the store.
+func (t *touchThrottle) release(id string) { t.m.Delete(id) }
