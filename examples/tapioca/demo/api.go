@@ -124,49 +124,31 @@ type crud[T any, I any] struct {
 	inUse func(o *org, id string) string
 }
 
+// orgRoute registers an API route that needs the given scope and serves it
+// with the caller's organization resolved (see [server.call]).
+func (s *server) orgRoute(pattern, need string, h func(http.ResponseWriter, *http.Request, *call)) {
+	s.route(pattern, need, func(w http.ResponseWriter, r *http.Request) {
+		c, ok := s.call(w, r)
+		if !ok {
+			return
+		}
+		h(w, r, c)
+	})
+}
+
+// badRequest answers a refused input.
+func badRequest(w http.ResponseWriter, err error) {
+	writeError(w, http.StatusBadRequest, "invalid_request", err.Error())
+}
+
 // mountCRUD registers the five routes of a collection.
 func mountCRUD[T any, PT interface {
 	*T
 	base() *meta
 }, I any](s *server, r crud[T, I]) {
 	base := "/api/v1/" + r.name
-	s.route("GET "+base, r.read, func(w http.ResponseWriter, req *http.Request) {
-		c, ok := s.call(w, req)
-		if !ok {
-			return
-		}
-		c.org.mu.RLock()
-		rows := r.table(c.org).list()
-		out := make([]T, len(rows))
-		for i, p := range rows {
-			out[i] = *p
-		}
-		c.org.mu.RUnlock()
-		writeJSON(w, http.StatusOK, list[T]{Data: out})
-	})
-	s.route("GET "+base+"/{id}", r.read, func(w http.ResponseWriter, req *http.Request) {
-		c, ok := s.call(w, req)
-		if !ok {
-			return
-		}
-		c.org.mu.RLock()
-		p, found := r.table(c.org).get(req.PathValue("id"))
-		var rec T
-		if found {
-			rec = *p
-		}
-		c.org.mu.RUnlock()
-		if !found {
-			notFound(w, r.noun)
-			return
-		}
-		writeJSON(w, http.StatusOK, rec)
-	})
-	s.route("POST "+base, r.write, func(w http.ResponseWriter, req *http.Request) {
-		c, ok := s.call(w, req)
-		if !ok {
-			return
-		}
+	mountRead(s, base, r.noun, r.read, r.table)
+	s.orgRoute("POST "+base, r.write, func(w http.ResponseWriter, req *http.Request, c *call) {
 		var in I
 		if !decodeJSON(w, req, &in) {
 			return
@@ -183,17 +165,13 @@ func mountCRUD[T any, PT interface {
 		}
 		c.org.mu.Unlock()
 		if err != nil {
-			writeError(w, http.StatusBadRequest, "invalid_request", err.Error())
+			badRequest(w, err)
 			return
 		}
 		w.Header().Set("Location", base+"/"+PT(&rec).base().ID)
 		writeJSON(w, http.StatusCreated, rec)
 	})
-	s.route("PATCH "+base+"/{id}", r.write, func(w http.ResponseWriter, req *http.Request) {
-		c, ok := s.call(w, req)
-		if !ok {
-			return
-		}
+	s.orgRoute("PATCH "+base+"/{id}", r.write, func(w http.ResponseWriter, req *http.Request, c *call) {
 		var in I
 		if !decodeJSON(w, req, &in) {
 			return
@@ -215,16 +193,12 @@ func mountCRUD[T any, PT interface {
 		case !found:
 			notFound(w, r.noun)
 		case err != nil:
-			writeError(w, http.StatusBadRequest, "invalid_request", err.Error())
+			badRequest(w, err)
 		default:
 			writeJSON(w, http.StatusOK, rec)
 		}
 	})
-	s.route("DELETE "+base+"/{id}", r.write, func(w http.ResponseWriter, req *http.Request) {
-		c, ok := s.call(w, req)
-		if !ok {
-			return
-		}
+	s.orgRoute("DELETE "+base+"/{id}", r.write, func(w http.ResponseWriter, req *http.Request, c *call) {
 		id := req.PathValue("id")
 		c.org.mu.Lock()
 		_, found := r.table(c.org).get(id)
@@ -244,6 +218,64 @@ func mountCRUD[T any, PT interface {
 		default:
 			w.WriteHeader(http.StatusNoContent)
 		}
+	})
+}
+
+// mountRead registers GET base (every row, in creation order) and
+// GET base/{id} (one row) of a per-organization table.
+func mountRead[T any](s *server, base, noun, need string, tbl func(*org) *table[T]) {
+	s.orgRoute("GET "+base, need, func(w http.ResponseWriter, _ *http.Request, c *call) {
+		c.org.mu.RLock()
+		rows := tbl(c.org).list()
+		out := make([]T, len(rows))
+		for i, p := range rows {
+			out[i] = *p
+		}
+		c.org.mu.RUnlock()
+		writeJSON(w, http.StatusOK, list[T]{Data: out})
+	})
+	s.orgRoute("GET "+base+"/{id}", need, func(w http.ResponseWriter, req *http.Request, c *call) {
+		c.org.mu.RLock()
+		p, found := tbl(c.org).get(req.PathValue("id"))
+		var rec T
+		if found {
+			rec = *p
+		}
+		c.org.mu.RUnlock()
+		if !found {
+			notFound(w, noun)
+			return
+		}
+		writeJSON(w, http.StatusOK, rec)
+	})
+}
+
+// mountObject registers GET and PATCH of an object each organization has
+// one of, at path. A refused PATCH changes nothing.
+func mountObject[T, I any](s *server, path, need string, field func(*org) *T, apply func(*I, *T) error) {
+	s.orgRoute("GET "+path, need, func(w http.ResponseWriter, _ *http.Request, c *call) {
+		c.org.mu.RLock()
+		v := *field(c.org)
+		c.org.mu.RUnlock()
+		writeJSON(w, http.StatusOK, v)
+	})
+	s.orgRoute("PATCH "+path, need, func(w http.ResponseWriter, req *http.Request, c *call) {
+		var in I
+		if !decodeJSON(w, req, &in) {
+			return
+		}
+		c.org.mu.Lock()
+		v := *field(c.org) // work on a copy
+		err := apply(&in, &v)
+		if err == nil {
+			*field(c.org) = v
+		}
+		c.org.mu.Unlock()
+		if err != nil {
+			badRequest(w, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, v)
 	})
 }
 
@@ -326,22 +358,14 @@ func (s *server) mountAPI() {
 	})
 
 	// Users and teams: read:users. The directory is the source of users.
-	s.route("GET /api/v1/users", scope.ReadUsers, func(w http.ResponseWriter, r *http.Request) {
-		c, ok := s.call(w, r)
-		if !ok {
-			return
-		}
-		var out []userView
+	s.orgRoute("GET /api/v1/users", scope.ReadUsers, func(w http.ResponseWriter, _ *http.Request, c *call) {
+		out := []userView{}
 		for _, u := range s.dir.members(c.org.settings.ID) {
 			out = append(out, viewUser(u))
 		}
 		writeJSON(w, http.StatusOK, list[userView]{Data: out})
 	})
-	s.route("GET /api/v1/users/{id}", scope.ReadUsers, func(w http.ResponseWriter, r *http.Request) {
-		c, ok := s.call(w, r)
-		if !ok {
-			return
-		}
+	s.orgRoute("GET /api/v1/users/{id}", scope.ReadUsers, func(w http.ResponseWriter, r *http.Request, c *call) {
 		u, found := s.dir.get(r.PathValue("id"))
 		if !found || u.OrgID != c.org.settings.ID {
 			notFound(w, "user")
@@ -349,114 +373,20 @@ func (s *server) mountAPI() {
 		}
 		writeJSON(w, http.StatusOK, viewUser(u))
 	})
-	s.route("PATCH /api/v1/users/{id}", scope.AdminOrg, s.patchUser)
-	s.route("POST /api/v1/users/{id}/deprovision", scope.AdminOrg, s.deprovisionUser)
-	s.route("GET /api/v1/teams", scope.ReadUsers, func(w http.ResponseWriter, r *http.Request) {
-		c, ok := s.call(w, r)
-		if !ok {
-			return
-		}
-		c.org.mu.RLock()
-		var out []team
-		for _, t := range c.org.teams.list() {
-			out = append(out, *t)
-		}
-		c.org.mu.RUnlock()
-		writeJSON(w, http.StatusOK, list[team]{Data: out})
-	})
-	s.route("GET /api/v1/teams/{id}", scope.ReadUsers, func(w http.ResponseWriter, r *http.Request) {
-		c, ok := s.call(w, r)
-		if !ok {
-			return
-		}
-		c.org.mu.RLock()
-		t, found := c.org.teams.get(r.PathValue("id"))
-		var cp team
-		if found {
-			cp = *t
-		}
-		c.org.mu.RUnlock()
-		if !found {
-			notFound(w, "team")
-			return
-		}
-		writeJSON(w, http.StatusOK, cp)
-	})
+	s.orgRoute("PATCH /api/v1/users/{id}", scope.AdminOrg, s.patchUser)
+	s.orgRoute("POST /api/v1/users/{id}/deprovision", scope.AdminOrg, s.deprovisionUser)
+	mountRead(s, "/api/v1/teams", "team", scope.ReadUsers, func(o *org) *table[team] { return o.teams })
 
 	// Organization settings: admin:org.
-	s.route("GET /api/v1/organization", scope.AdminOrg, func(w http.ResponseWriter, r *http.Request) {
-		c, ok := s.call(w, r)
-		if !ok {
-			return
-		}
-		c.org.mu.RLock()
-		st := c.org.settings
-		c.org.mu.RUnlock()
-		writeJSON(w, http.StatusOK, st)
-	})
-	s.route("PATCH /api/v1/organization", scope.AdminOrg, func(w http.ResponseWriter, r *http.Request) {
-		c, ok := s.call(w, r)
-		if !ok {
-			return
-		}
-		var in settingsInput
-		if !decodeJSON(w, r, &in) {
-			return
-		}
-		c.org.mu.Lock()
-		st := c.org.settings
-		err := in.apply(&st)
-		if err == nil {
-			c.org.settings = st
-		}
-		c.org.mu.Unlock()
-		if err != nil {
-			writeError(w, http.StatusBadRequest, "invalid_request", err.Error())
-			return
-		}
-		writeJSON(w, http.StatusOK, st)
-	})
+	mountObject(s, "/api/v1/organization", scope.AdminOrg,
+		func(o *org) *settings { return &o.settings }, (*settingsInput).apply)
 
 	// Billing and subscription: admin:billing.
-	s.route("GET /api/v1/billing/subscription", scope.AdminBilling, func(w http.ResponseWriter, r *http.Request) {
-		c, ok := s.call(w, r)
-		if !ok {
-			return
-		}
+	mountObject(s, "/api/v1/billing/subscription", scope.AdminBilling,
+		func(o *org) *subscription { return &o.subscription }, (*subscriptionInput).apply)
+	s.orgRoute("GET /api/v1/billing/invoices", scope.AdminBilling, func(w http.ResponseWriter, _ *http.Request, c *call) {
 		c.org.mu.RLock()
-		sub := c.org.subscription
-		c.org.mu.RUnlock()
-		writeJSON(w, http.StatusOK, sub)
-	})
-	s.route("PATCH /api/v1/billing/subscription", scope.AdminBilling, func(w http.ResponseWriter, r *http.Request) {
-		c, ok := s.call(w, r)
-		if !ok {
-			return
-		}
-		var in subscriptionInput
-		if !decodeJSON(w, r, &in) {
-			return
-		}
-		c.org.mu.Lock()
-		sub := c.org.subscription
-		err := in.apply(&sub)
-		if err == nil {
-			c.org.subscription = sub
-		}
-		c.org.mu.Unlock()
-		if err != nil {
-			writeError(w, http.StatusBadRequest, "invalid_request", err.Error())
-			return
-		}
-		writeJSON(w, http.StatusOK, sub)
-	})
-	s.route("GET /api/v1/billing/invoices", scope.AdminBilling, func(w http.ResponseWriter, r *http.Request) {
-		c, ok := s.call(w, r)
-		if !ok {
-			return
-		}
-		c.org.mu.RLock()
-		out := append([]invoice(nil), c.org.invoices...)
+		out := append([]invoice{}, c.org.invoices...)
 		c.org.mu.RUnlock()
 		writeJSON(w, http.StatusOK, list[invoice]{Data: out})
 	})
@@ -486,11 +416,7 @@ type userInput struct {
 // applies to the user's tokens on their next request, since every
 // verification asks the directory. An administrator grants only what the
 // administrator has.
-func (s *server) patchUser(w http.ResponseWriter, r *http.Request) {
-	c, ok := s.call(w, r)
-	if !ok {
-		return
-	}
+func (s *server) patchUser(w http.ResponseWriter, r *http.Request, c *call) {
 	var in userInput
 	if !decodeJSON(w, r, &in) {
 		return
@@ -504,7 +430,7 @@ func (s *server) patchUser(w http.ResponseWriter, r *http.Request) {
 	if in.Permissions != nil {
 		var err error
 		if perms, err = scopes(*in.Permissions, "permissions"); err != nil {
-			writeError(w, http.StatusBadRequest, "invalid_request", err.Error())
+			badRequest(w, err)
 			return
 		}
 		if !c.principal.Scopes.Satisfies(perms) {
@@ -514,7 +440,7 @@ func (s *server) patchUser(w http.ResponseWriter, r *http.Request) {
 	}
 	var name string
 	if err := text("name", in.Name, &name, in.Name != nil); err != nil {
-		writeError(w, http.StatusBadRequest, "invalid_request", err.Error())
+		badRequest(w, err)
 		return
 	}
 	u, _ := s.dir.update(id, func(u *user) {
@@ -531,11 +457,7 @@ func (s *server) patchUser(w http.ResponseWriter, r *http.Request) {
 // deprovisionUser is what an SSO deprovisioning does (admin:org): the user
 // can no longer sign in, and every token, refresh token, code and session of
 // theirs stops working at once.
-func (s *server) deprovisionUser(w http.ResponseWriter, r *http.Request) {
-	c, ok := s.call(w, r)
-	if !ok {
-		return
-	}
+func (s *server) deprovisionUser(w http.ResponseWriter, r *http.Request, c *call) {
 	id := r.PathValue("id")
 	if !s.dir.inOrg(id, c.org.settings.ID) {
 		notFound(w, "user")
