@@ -229,7 +229,7 @@ func (m *Manager) Create(ctx context.Context, req CreateRequest) (Secret, store.
 		extra := req.Scopes.Difference(u.Permissions.Closure())
 		return Secret{}, store.Token{}, fmt.Errorf("%w: %s", ErrScopeExceeds, extra)
 	}
-	sec, rec, err := m.mint(ctx, store.Token{
+	sec, rec, err := m.mintForUser(ctx, store.Token{
 		Kind: KindAPI, UserID: u.ID, OrgID: u.OrgID, Name: req.Name, Scopes: req.Scopes,
 		CreatedAt: now, ExpiresAt: exp,
 	})
@@ -248,7 +248,7 @@ func (m *Manager) CreateSession(ctx context.Context, userID string) (Secret, sto
 		return Secret{}, store.Token{}, err
 	}
 	now := m.now()
-	sec, rec, err := m.mint(ctx, store.Token{
+	sec, rec, err := m.mintForUser(ctx, store.Token{
 		Kind: KindSession, UserID: u.ID, OrgID: u.OrgID, Scopes: u.Permissions.Registry().All(),
 		CreatedAt: now, ExpiresAt: now.Add(m.session),
 	})
@@ -324,6 +324,31 @@ func (m *Manager) mint(ctx context.Context, rec store.Token) (Secret, store.Toke
 	rec.Hash = Hash(sec.Reveal())
 	if err := m.st.CreateToken(ctx, rec); err != nil {
 		return Secret{}, store.Token{}, m.storeFailed(ctx, "CreateToken", err, rec.ID)
+	}
+	return sec, rec, nil
+}
+
+// mintForUser mints rec, a token of an active user, and then reads the
+// user again: a deprovisioning (the user deactivated in the directory, then
+// [Manager.Deprovision]) that ran between the caller's check of the user
+// and the store write revoked nothing of this token, so it is revoked here
+// and the call fails with [ErrUser] — else re-provisioning the user would
+// revive it (SECURITY.md S45).
+func (m *Manager) mintForUser(ctx context.Context, rec store.Token) (Secret, store.Token, error) {
+	sec, rec, err := m.mint(ctx, rec)
+	if err != nil {
+		return Secret{}, store.Token{}, err
+	}
+	u, err := m.activeUser(ctx, rec.UserID)
+	if err == nil && u.OrgID != rec.OrgID {
+		err = fmt.Errorf("%w: the user left the token's organization", ErrUser)
+	}
+	if err != nil {
+		if rerr := m.st.RevokeToken(ctx, rec.ID, m.now()); rerr != nil {
+			m.log.LogAttrs(ctx, slog.LevelError, "token: revoking a token of a deprovisioned user failed",
+				slog.String("token_id", rec.ID), slog.String("user", rec.UserID), slog.String("error", rerr.Error()))
+		}
+		return Secret{}, store.Token{}, err
 	}
 	return sec, rec, nil
 }
@@ -572,7 +597,7 @@ func (m *Manager) Rotate(ctx context.Context, userID, id string, grace time.Dura
 	if u.OrgID != old.OrgID {
 		return Secret{}, store.Token{}, fmt.Errorf("%w: the user left the token's organization", ErrUser)
 	}
-	sec, rec, err := m.mint(ctx, store.Token{
+	sec, rec, err := m.mintForUser(ctx, store.Token{
 		Kind: KindAPI, UserID: old.UserID, OrgID: old.OrgID, Name: old.Name, Scopes: old.Scopes,
 		CreatedAt: now, ExpiresAt: old.ExpiresAt,
 	})
@@ -648,6 +673,11 @@ func (m *Manager) Live(t store.Token) bool {
 // Deprovision revokes every token, refresh family and unredeemed code of the
 // user (SECURITY.md S45). Re-provisioning the user later revives nothing:
 // revocation is state. An empty user ID → [ErrUser].
+//
+// Deactivate the user in the directory first, then call Deprovision: a
+// token that [Manager.Create], [Manager.CreateSession] or [Manager.Rotate]
+// was storing meanwhile is then either revoked by Deprovision or found by
+// their second look at the directory, and revoked.
 func (m *Manager) Deprovision(ctx context.Context, userID string) error {
 	if userID == "" {
 		return ErrUser
