@@ -1,12 +1,14 @@
 package demo
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
 	"strings"
 	"time"
 
@@ -51,17 +53,19 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, dst any) bool {
 		writeError(w, http.StatusUnsupportedMediaType, "invalid_request", `send the body as JSON with "Content-Type: application/json"`)
 		return false
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
-	dec := json.NewDecoder(r.Body)
-	dec.DisallowUnknownFields()
-	err = dec.Decode(dst)
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 	if err == nil {
-		if _, terr := dec.Token(); !errors.Is(terr, io.EOF) {
-			err = errors.New("the body must hold exactly one JSON value")
-			if mbe := (*http.MaxBytesError)(nil); errors.As(terr, &mbe) {
-				err = terr
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.DisallowUnknownFields()
+		err = dec.Decode(dst)
+		if err == nil {
+			if _, terr := dec.Token(); !errors.Is(terr, io.EOF) {
+				err = errors.New("the body must hold exactly one JSON value")
 			}
 		}
+	}
+	if err == nil {
+		err = exactFields(data, dst)
 	}
 	if err == nil {
 		return true
@@ -72,6 +76,67 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, dst any) bool {
 	}
 	writeError(w, http.StatusBadRequest, "invalid_request", "invalid JSON body: "+jsonError(err).Error())
 	return false
+}
+
+// exactFields checks what encoding/json lets through: data, already
+// decoded into dst, must be an object (not null) whose every key is a field
+// of dst spelled exactly (encoding/json matches names case-insensitively)
+// and appears once (it keeps the last of duplicates).
+func exactFields(data []byte, dst any) error {
+	fields := jsonFields(reflect.TypeOf(dst))
+	dec := json.NewDecoder(bytes.NewReader(data))
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	if tok == nil {
+		return errors.New("expected a JSON object, got null")
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return errors.New("expected a JSON object")
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		key, _ := tok.(string)
+		switch {
+		case fields != nil && !fields[key]:
+			return fmt.Errorf("unknown field %q", key)
+		case seen[key]:
+			return fmt.Errorf("duplicate field %q", key)
+		}
+		seen[key] = true
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// jsonFields returns the JSON names of the fields of the struct t points
+// to, or nil when t is not a pointer to a struct.
+func jsonFields(t reflect.Type) map[string]bool {
+	if t.Kind() != reflect.Pointer || t.Elem().Kind() != reflect.Struct {
+		return nil
+	}
+	t = t.Elem()
+	out := map[string]bool{}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		switch {
+		case !f.IsExported() || name == "-":
+			continue
+		case name == "":
+			name = f.Name
+		}
+		out[name] = true
+	}
+	return out
 }
 
 // jsonError turns a decoding error into a message for people.

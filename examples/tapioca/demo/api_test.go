@@ -204,6 +204,9 @@ func TestStrictJSON(t *testing.T) {
 		{"two values", `{"status": "done"} {"status": "todo"}`, "application/json", 400, "exactly one JSON value"},
 		{"wrong type", `{"status": 3}`, "application/json", 400, `field \"status\" must be a string`},
 		{"not an object", `["done"]`, "application/json", 400, "expected a JSON object"},
+		{"null", `null`, "application/json", 400, "expected a JSON object, got null"},
+		{"field name in another case", `{"STATUS": "todo"}`, "application/json", 400, `unknown field \"STATUS\"`},
+		{"duplicate field", `{"status": "todo", "status": "done"}`, "application/json", 400, `duplicate field \"status\"`},
 		{"empty", ``, "application/json", 400, "the body is empty"},
 		{"bad value", `{"status": "finished"}`, "application/json", 400, "status must be one of todo, in_progress, done"},
 		{"valid field then bad one", `{"title": "New title", "status": "finished"}`, "application/json", 400, "status must be one of"},
@@ -284,7 +287,7 @@ func TestDeleteInUse(t *testing.T) {
 // FuzzPatchTask: whatever the body, a PATCH answers 200, 400, 413 or 415
 // with valid JSON, and a refused request changes nothing.
 func FuzzPatchTask(f *testing.F) {
-	for _, s := range []string{`{"status": "done"}`, `{"title": "x", "status": "nope"}`, `{"id": "1"}`, `[]`, `{"status": "done"} {}`, ``, `{"assignee_id": "user_dave"}`, `{"sprint_id": ""}`} {
+	for _, s := range []string{`{"status": "done"}`, `{"title": "x", "status": "nope"}`, `{"id": "1"}`, `[]`, `{"status": "done"} {}`, ``, `{"assignee_id": "user_dave"}`, `{"sprint_id": ""}`, `null`, `{"STATUS": "done"}`, `{"status": "todo", "status": "done"}`} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, body string) {
