@@ -22,7 +22,10 @@ import (
 // one matching [token.ErrUnavailable] when the store failed. They must be
 // safe for concurrent use.
 type Verifier interface {
+	// Verify authenticates a bearer token: an API token or an OAuth
+	// access token ("tap_…").
 	Verify(ctx context.Context, secret string) (token.Principal, error)
+	// VerifySession authenticates a web session secret ("tap_session_…").
 	VerifySession(ctx context.Context, secret string) (token.Principal, error)
 }
 

@@ -31,9 +31,11 @@ var (
 // family of the tokens the first consumption issued, so the caller can
 // revoke them (RFC 6749 §4.1.2).
 type CodeUsedError struct {
+	// FamilyID is the family of the tokens the first consumption issued.
 	FamilyID string
 }
 
+// Error returns the text of [ErrCodeUsed]; the family is not in it.
 func (e *CodeUsedError) Error() string { return "store: authorization code already used" }
 
 // Is reports whether target is [ErrCodeUsed].
