@@ -320,7 +320,20 @@ func (s *Server) authenticateClient(r *http.Request, f *form) (c store.Client, b
 
 	addr := remoteHost(r)
 	now := s.now()
-	if wait := max(s.clientLimit.wait(id, now), s.addrLimit.wait(addr, now)); wait > 0 {
+	// The check and the record of a failure bracket the lookup and the
+	// comparison, so attempts in flight at once count against the limit.
+	cwait, cb := s.clientLimit.begin(id, now)
+	await, ab := s.addrLimit.begin(addr, now)
+	failed := false
+	defer func() {
+		if cwait == 0 {
+			s.clientLimit.end(id, cb, now, failed)
+		}
+		if await == 0 {
+			s.addrLimit.end(addr, ab, now, failed)
+		}
+	}()
+	if wait := max(cwait, await); wait > 0 {
 		s.log.LogAttrs(r.Context(), slog.LevelWarn, "oauth: client authentication rate limited",
 			slog.String("remote", addr))
 		return store.Client{}, basic, &rateLimitedError{retryAfter(wait)}
@@ -350,8 +363,7 @@ func (s *Server) authenticateClient(r *http.Request, f *form) (c store.Client, b
 		ok = 1
 	}
 	if ok != 1 {
-		s.clientLimit.fail(id, now)
-		s.addrLimit.fail(addr, now)
+		failed = true
 		client := "unknown"
 		if known {
 			client = c.ID

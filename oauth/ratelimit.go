@@ -17,32 +17,45 @@ import (
 // previous old one is dropped; a key found in the old generation moves to
 // the current one. A dropped bucket starts full again, which only forgives
 // failures of keys nobody touched for a whole generation.
+//
+// A key that has a bucket (it failed before) also counts its attempts in
+// flight — let through by [limiter.begin], not yet judged by
+// [limiter.end] — against the bucket, so concurrent attempts cannot each
+// pass the check before any of their failures is recorded.
 type limiter struct {
 	limit rate.Limit
 	burst int
 	max   int
 
 	mu       sync.Mutex
-	cur, old map[string]*rate.Limiter
+	cur, old map[string]*bucket
+}
+
+// bucket is the token bucket of one key and its attempts in flight.
+type bucket struct {
+	lim      *rate.Limiter
+	inflight int
 }
 
 func newLimiter(limit rate.Limit, burst, max int) *limiter {
-	return &limiter{limit: limit, burst: burst, max: max, cur: map[string]*rate.Limiter{}}
+	return &limiter{limit: limit, burst: burst, max: max, cur: map[string]*bucket{}}
 }
 
-// wait returns how long key must wait before its next attempt; 0 means it
-// may try now.
-func (l *limiter) wait(key string, now time.Time) time.Duration {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	lim := l.cur[key]
-	if lim == nil {
-		lim = l.old[key]
+// find returns the bucket of key, or nil. l.mu is held.
+func (l *limiter) find(key string) *bucket {
+	if b := l.cur[key]; b != nil {
+		return b
 	}
-	if lim == nil {
+	return l.old[key]
+}
+
+// waitFor returns how long b must wait before its next attempt, with
+// extra attempts in flight; 0 means it may try now. l.mu is held.
+func (l *limiter) waitFor(b *bucket, now time.Time, extra int) time.Duration {
+	if b == nil {
 		return 0
 	}
-	tokens := lim.TokensAt(now)
+	tokens := b.lim.TokensAt(now) - float64(extra)
 	if tokens >= 1 {
 		return 0
 	}
@@ -52,23 +65,66 @@ func (l *limiter) wait(key string, now time.Time) time.Duration {
 	return time.Duration((1 - tokens) / float64(l.limit) * float64(time.Second))
 }
 
+// wait returns how long key must wait before its next attempt; 0 means it
+// may try now.
+func (l *limiter) wait(key string, now time.Time) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.waitFor(l.find(key), now, 0)
+}
+
+// begin starts an attempt of key: a positive result is how long key must
+// wait (the attempt is refused and needs no end); 0 lets it through, and
+// the caller must then call end with the returned bucket (nil for a key
+// that has none yet).
+func (l *limiter) begin(key string, now time.Time) (time.Duration, *bucket) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b := l.find(key)
+	if b == nil {
+		return 0, nil
+	}
+	if wait := l.waitFor(b, now, b.inflight); wait > 0 {
+		return wait, nil
+	}
+	b.inflight++
+	return 0, b
+}
+
+// end finishes an attempt that begin let through, recording a failure
+// when failed.
+func (l *limiter) end(key string, b *bucket, now time.Time, failed bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if b != nil {
+		b.inflight--
+	}
+	if failed {
+		l.failLocked(key, now)
+	}
+}
+
 // fail records a failure of key.
 func (l *limiter) fail(key string, now time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	lim := l.cur[key]
-	if lim == nil {
-		if lim = l.old[key]; lim != nil {
+	l.failLocked(key, now)
+}
+
+func (l *limiter) failLocked(key string, now time.Time) {
+	b := l.cur[key]
+	if b == nil {
+		if b = l.old[key]; b != nil {
 			delete(l.old, key)
 		} else {
-			lim = rate.NewLimiter(l.limit, l.burst)
+			b = &bucket{lim: rate.NewLimiter(l.limit, l.burst)}
 		}
 		if len(l.cur) >= l.max {
-			l.old, l.cur = l.cur, make(map[string]*rate.Limiter, len(l.cur))
+			l.old, l.cur = l.cur, make(map[string]*bucket, len(l.cur))
 		}
-		l.cur[key] = lim
+		l.cur[key] = b
 	}
-	lim.AllowN(now, 1)
+	b.lim.AllowN(now, 1)
 }
 
 // size returns the number of tracked keys.

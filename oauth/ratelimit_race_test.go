@@ -1,0 +1,90 @@
+package oauth_test
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"tapioca.dev/auth/oauth"
+	"tapioca.dev/auth/store"
+)
+
+// gatedClients holds every Client lookup of one client ID at a gate, so a
+// test can have many authentications in flight at once.
+type gatedClients struct {
+	store.Store
+	id     string
+	mu     sync.Mutex
+	armed  bool
+	events chan<- string
+	gate   <-chan struct{}
+}
+
+func (g *gatedClients) Client(ctx context.Context, id string) (store.Client, error) {
+	g.mu.Lock()
+	armed := g.armed && id == g.id
+	g.mu.Unlock()
+	if armed {
+		g.events <- "arrived"
+		<-g.gate
+	}
+	return g.Store.Client(ctx, id)
+}
+
+// S26: concurrent failed authentications cannot outrun the limit. Once a
+// client is being limited, the attempts let through at one time are at
+// most the failures its bucket still allows, however many arrive together:
+// checking the bucket and recording the failure must not be separable by
+// the (slow) client lookup.
+func TestS26ConcurrentFailuresCannotOutrunTheLimit(t *testing.T) {
+	const n = 20
+	events := make(chan string, 2*n)
+	gate := make(chan struct{})
+	g := &gatedClients{id: "svc", events: events, gate: gate}
+	f := newFxWrapped(t, func(s store.Store) store.Store { g.Store = s; return g })
+	send := func(addr string) int {
+		r := formRequest(http.MethodPost, "/oauth/token", "grant_type=client_credentials&scope=read:tasks")
+		r.Header.Set("Authorization", basicHeader("svc", "wrong"))
+		r.RemoteAddr = addr
+		return f.serve(r).Code
+	}
+	// Drain the client's bucket, then let exactly one more failure in.
+	for i := range oauth.DefaultFailedAuthBurst {
+		require.Equal(t, http.StatusUnauthorized, send("192.0.2."+strconv.Itoa(i)+":1"))
+	}
+	f.clock.Advance(oauth.DefaultFailedAuthInterval)
+
+	g.mu.Lock()
+	g.armed = true
+	g.mu.Unlock()
+	codes := make([]int, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			codes[i] = send("198.51.100." + strconv.Itoa(i) + ":1")
+			events <- "done"
+		})
+	}
+	// Open the gate once every request is either at the gate or answered.
+	for arrived, done := 0, 0; arrived+done < n; {
+		if <-events == "arrived" {
+			arrived++
+		} else {
+			done++
+		}
+	}
+	close(gate)
+	wg.Wait()
+
+	counts := map[int]int{}
+	for _, c := range codes {
+		counts[c]++
+	}
+	assert.Equal(t, 1, counts[http.StatusUnauthorized], "attempts judged: %v", counts)
+	assert.Equal(t, n-1, counts[http.StatusTooManyRequests], "%v", counts)
+}
