@@ -35,9 +35,14 @@
 //   - Lookups return records as stored, revoked and expired ones included;
 //     the library checks them against its own clock.
 //   - [Codes.ConsumeCode] is atomic: of N concurrent consumers exactly one
-//     wins; later ones get a [CodeUsedError] naming the family to revoke.
+//     wins; later ones get a [CodeUsedError] naming the family to revoke
+//     (RFC 6749 §4.1.2: a code is used once, and a second use revokes what
+//     the first issued).
 //   - [Families.RotateFamily] is a compare-and-swap on the family's current
-//     refresh token; a rotated-out token reports [ErrReused].
+//     refresh token; a rotated-out token reports [ErrReused] (refresh token
+//     rotation and reuse detection, RFC 9700 §4.14.2).
+//   - Revocations are idempotent and final (RFC 7009 §2): revoking twice
+//     succeeds, and no clock change revives a revoked record.
 //   - [Deprovisioner.RevokeUser] revokes everything of a user in one call,
 //     and nothing revoked ever comes back.
 //
