@@ -497,6 +497,12 @@ func (m *Manager) verify(ctx context.Context, presented string, want Kind) (Prin
 		}
 		allowed = u.Permissions
 	} else {
+		if rec.Kind != KindAccess {
+			// Only a client_credentials access token has no user; an API
+			// token or a session without one is unsound (S47).
+			m.invalid(ctx, "unknown user", &rec)
+			return Principal{}, ErrInvalid
+		}
 		c, err := m.st.Client(ctx, rec.ClientID)
 		if err != nil {
 			if errors.Is(err, store.ErrNotFound) {

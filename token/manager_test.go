@@ -792,6 +792,9 @@ func TestS47ZeroAndForeignRecords(t *testing.T) {
 		for name, mutate := range map[string]func(*store.Token){
 			"no ID":     func(r *store.Token) { r.ID = "" },
 			"no expiry": func(r *store.Token) { r.ExpiresAt = time.Time{} },
+			// Only an access token may lack a user (client_credentials);
+			// an API token without one must not pass as the client's.
+			"API token without a user": func(r *store.Token) { r.UserID, r.ClientID = "", "c1" },
 		} {
 			f := newFixture(t)
 			sec, rec := f.create(t, "read:tasks")
@@ -801,6 +804,16 @@ func TestS47ZeroAndForeignRecords(t *testing.T) {
 			_, err = m.Verify(f.ctx, sec)
 			require.Equal(t, token.ErrInvalid, err, name)
 		}
+	})
+	t.Run("session without a user", func(t *testing.T) {
+		f := newFixture(t)
+		sec, rec := f.session(t)
+		rec.UserID, rec.ClientID = "", "c1"
+		m, err := token.NewManager(token.Config{Store: &wrongRecordStore{Store: f.mem, rec: rec}, Now: f.clk.Now, Logger: discard})
+		require.NoError(t, err)
+		p, err := m.VerifySession(f.ctx, sec)
+		require.Equal(t, token.ErrInvalid, err)
+		assert.Zero(t, p)
 	})
 }
 
