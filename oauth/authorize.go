@@ -395,6 +395,15 @@ func (s *Server) issueCode(ctx context.Context, a *authzRequest, u store.User, g
 	if err != nil {
 		return token.Secret{}, unavailable(err)
 	}
+	// Read the user again after the write: a deprovisioning that ran
+	// between the caller's check and SaveCode did not see this code
+	// (SECURITY.md S45). It is then never handed out.
+	if _, err := s.activeUser(ctx, u.ID, u.OrgID); err != nil {
+		if errors.Is(err, ErrInvalidGrant) {
+			return token.Secret{}, oerr(ErrAccessDenied, "the user cannot authorize this request")
+		}
+		return token.Secret{}, err
+	}
 	return code, nil
 }
 

@@ -175,6 +175,14 @@ func (s *Server) grantCode(ctx context.Context, c store.Client, f *form) (issued
 	if err != nil {
 		return issued{}, err
 	}
+	// Read the user again after the writes: a deprovisioning (deactivated
+	// in the directory, then RevokeUser) that ran between the check above
+	// and the writes revoked none of them, and re-provisioning would
+	// revive them (SECURITY.md S45). Nothing is handed out then.
+	if _, err := s.activeUser(ctx, u.ID, u.OrgID); err != nil {
+		s.discardFamily(ctx, code.FamilyID, now)
+		return issued{}, err
+	}
 	return out, nil
 }
 
