@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"tapioca.dev/auth/middleware"
 	"tapioca.dev/auth/scope"
 )
 
@@ -206,6 +207,39 @@ func badRequest(w http.ResponseWriter, err error) {
 	writeError(w, http.StatusBadRequest, "invalid_request", err.Error())
 }
 
+// missing answers for a record that is not in the caller's organization:
+// 403 through [middleware.CheckOrg] when another organization has it (the
+// API docs: "403 Forbidden … check organization membership"), else 404.
+// It takes no lock of the caller's organization: call it after releasing it.
+func (s *server) missing(w http.ResponseWriter, r *http.Request, noun string, has func(*org) bool) {
+	if owner := s.orgs.owner(has); owner != "" && !middleware.CheckOrg(w, r, owner) {
+		return
+	}
+	notFound(w, noun)
+}
+
+// inTable is, for missing, whether a table of an organization has id.
+func inTable[T any](tbl func(*org) *table[T], id string) func(*org) bool {
+	return func(o *org) bool {
+		_, ok := tbl(o).get(id)
+		return ok
+	}
+}
+
+// ownUser returns user id when the caller's organization is theirs, and
+// otherwise answers 403 (another organization's user) or 404 (no such user).
+func (s *server) ownUser(w http.ResponseWriter, r *http.Request, id string) (user, bool) {
+	u, found := s.dir.get(id)
+	if !found {
+		notFound(w, "user")
+		return user{}, false
+	}
+	if !middleware.CheckOrg(w, r, u.OrgID) {
+		return user{}, false
+	}
+	return u, true
+}
+
 // mountCRUD registers the five routes of a collection.
 func mountCRUD[T any, PT interface {
 	*T
@@ -256,7 +290,7 @@ func mountCRUD[T any, PT interface {
 		c.org.mu.Unlock()
 		switch {
 		case !found:
-			notFound(w, r.noun)
+			s.missing(w, req, r.noun, inTable(r.table, req.PathValue("id")))
 		case err != nil:
 			badRequest(w, err)
 		default:
@@ -277,7 +311,7 @@ func mountCRUD[T any, PT interface {
 		c.org.mu.Unlock()
 		switch {
 		case !found:
-			notFound(w, r.noun)
+			s.missing(w, req, r.noun, inTable(r.table, id))
 		case why != "":
 			writeError(w, http.StatusConflict, "conflict", why)
 		default:
@@ -308,7 +342,7 @@ func mountRead[T any](s *server, base, noun, need string, tbl func(*org) *table[
 		}
 		c.org.mu.RUnlock()
 		if !found {
-			notFound(w, noun)
+			s.missing(w, req, noun, inTable(tbl, req.PathValue("id")))
 			return
 		}
 		writeJSON(w, http.StatusOK, rec)
@@ -431,9 +465,8 @@ func (s *server) mountAPI() {
 		writeJSON(w, http.StatusOK, list[userView]{Data: out})
 	})
 	s.orgRoute("GET /api/v1/users/{id}", scope.ReadUsers, func(w http.ResponseWriter, r *http.Request, c *call) {
-		u, found := s.dir.get(r.PathValue("id"))
-		if !found || u.OrgID != c.org.settings.ID {
-			notFound(w, "user")
+		u, ok := s.ownUser(w, r, r.PathValue("id"))
+		if !ok {
 			return
 		}
 		writeJSON(w, http.StatusOK, viewUser(u))
@@ -487,8 +520,7 @@ func (s *server) patchUser(w http.ResponseWriter, r *http.Request, c *call) {
 		return
 	}
 	id := r.PathValue("id")
-	if !s.dir.inOrg(id, c.org.settings.ID) {
-		notFound(w, "user")
+	if _, ok := s.ownUser(w, r, id); !ok {
 		return
 	}
 	var perms scope.Set
@@ -524,8 +556,7 @@ func (s *server) patchUser(w http.ResponseWriter, r *http.Request, c *call) {
 // theirs stops working at once.
 func (s *server) deprovisionUser(w http.ResponseWriter, r *http.Request, c *call) {
 	id := r.PathValue("id")
-	if !s.dir.inOrg(id, c.org.settings.ID) {
-		notFound(w, "user")
+	if _, ok := s.ownUser(w, r, id); !ok {
 		return
 	}
 	if id == c.principal.UserID {

@@ -65,7 +65,7 @@ type route struct {
 	body         func(d *demo) string
 	id           func(d *demo) string
 	ok           int // status with the right scope
-	other        int // status with the right scope of another organization
+	other        int // status with the right scope of another organization: 403 for a record it does not own, as the API docs say
 }
 
 func body(s string) func(*demo) string { return func(*demo) string { return s } }
@@ -83,10 +83,10 @@ func routes() []route {
 	crudRoutes := func(name, read, write string, getID, delID func(*demo) string, create func(*demo) string, createOther int, patch string) {
 		r = append(r,
 			route{method: "GET", path: "/api/v1/" + name, scope: read, ok: 200, other: 200},
-			route{method: "GET", path: "/api/v1/" + name + "/{id}", scope: read, id: getID, ok: 200, other: 404},
+			route{method: "GET", path: "/api/v1/" + name + "/{id}", scope: read, id: getID, ok: 200, other: 403},
 			route{method: "POST", path: "/api/v1/" + name, scope: write, body: create, ok: 201, other: createOther},
-			route{method: "PATCH", path: "/api/v1/" + name + "/{id}", scope: write, id: getID, body: body(patch), ok: 200, other: 404},
-			route{method: "DELETE", path: "/api/v1/" + name + "/{id}", scope: write, id: delID, ok: 204, other: 404},
+			route{method: "PATCH", path: "/api/v1/" + name + "/{id}", scope: write, id: getID, body: body(patch), ok: 200, other: 403},
+			route{method: "DELETE", path: "/api/v1/" + name + "/{id}", scope: write, id: delID, ok: 204, other: 403},
 		)
 	}
 	crudRoutes("projects", "read:tasks", "write:tasks", first[project](projects), fresh[project](projects),
@@ -107,11 +107,11 @@ func routes() []route {
 		`{"description": "Web fonts"}`)
 	r = append(r,
 		route{method: "GET", path: "/api/v1/users", scope: "read:users", ok: 200, other: 200},
-		route{method: "GET", path: "/api/v1/users/{id}", scope: "read:users", id: bob, ok: 200, other: 404},
-		route{method: "PATCH", path: "/api/v1/users/{id}", scope: "admin:org", id: bob, body: body(`{"permissions": ["read:tasks"]}`), ok: 200, other: 404},
-		route{method: "POST", path: "/api/v1/users/{id}/deprovision", scope: "admin:org", id: bob, ok: 200, other: 404},
+		route{method: "GET", path: "/api/v1/users/{id}", scope: "read:users", id: bob, ok: 200, other: 403},
+		route{method: "PATCH", path: "/api/v1/users/{id}", scope: "admin:org", id: bob, body: body(`{"permissions": ["read:tasks"]}`), ok: 200, other: 403},
+		route{method: "POST", path: "/api/v1/users/{id}/deprovision", scope: "admin:org", id: bob, ok: 200, other: 403},
 		route{method: "GET", path: "/api/v1/teams", scope: "read:users", ok: 200, other: 200},
-		route{method: "GET", path: "/api/v1/teams/{id}", scope: "read:users", id: first[team](teams), ok: 200, other: 404},
+		route{method: "GET", path: "/api/v1/teams/{id}", scope: "read:users", id: first[team](teams), ok: 200, other: 403},
 		route{method: "GET", path: "/api/v1/organization", scope: "admin:org", ok: 200, other: 200},
 		route{method: "PATCH", path: "/api/v1/organization", scope: "admin:org", body: body(`{"timezone": "Europe/Lisbon"}`), ok: 200, other: 200},
 		route{method: "GET", path: "/api/v1/billing/subscription", scope: "admin:billing", ok: 200, other: 200},
@@ -119,6 +119,26 @@ func routes() []route {
 		route{method: "GET", path: "/api/v1/billing/invoices", scope: "admin:billing", ok: 200, other: 200},
 	)
 	return r
+}
+
+// TestUnknownID: an ID no organization has answers 404; one another
+// organization has answers 403 (the API docs' "403 Forbidden: check
+// organization membership").
+func TestUnknownID(t *testing.T) {
+	d := newDemo(t)
+	tok := d.token("dave", "admin:org")
+	for _, path := range []string{"/api/v1/tasks/task_0", "/api/v1/teams/team_0", "/api/v1/users/user_nobody"} {
+		status, _, resp := d.do("GET", path, tok, "")
+		assert.Equal(t, http.StatusNotFound, status, resp)
+		assert.Contains(t, resp, `"not_found"`)
+	}
+	status, _, resp := d.do("DELETE", "/api/v1/projects/proj_0", tok, "")
+	assert.Equal(t, http.StatusNotFound, status, resp)
+
+	status, h, resp := d.do("GET", "/api/v1/tasks/"+first[task](tasks)(d), tok, "")
+	assert.Equal(t, http.StatusForbidden, status, resp)
+	assert.Contains(t, resp, `"access_denied"`)
+	assert.Contains(t, h.Get("Content-Type"), "application/json")
 }
 
 // wrongScope is a scope that does not grant need.

@@ -146,8 +146,8 @@ func (t *table[T]) delete(id string) {
 	t.order = slices.DeleteFunc(t.order, func(s string) bool { return s == id })
 }
 
-// ids are unique across organizations, so another organization's ID is
-// simply not found in yours.
+// ids are unique across organizations, so an ID names one record: not
+// found in yours, it is another organization's (403) or nobody's (404).
 var idSeq atomic.Int64
 
 func newID(prefix string) string { return prefix + strconv.FormatInt(idSeq.Add(1), 10) }
@@ -241,6 +241,22 @@ func (os *orgs) get(id string) (*org, bool) {
 	defer os.mu.RUnlock()
 	o, ok := os.m[id]
 	return o, ok
+}
+
+// owner returns the ID of an organization for which has, called under
+// that organization's read lock, reports true; "" if none.
+func (os *orgs) owner(has func(*org) bool) string {
+	os.mu.RLock()
+	defer os.mu.RUnlock()
+	for id, o := range os.m {
+		o.mu.RLock()
+		ok := has(o)
+		o.mu.RUnlock()
+		if ok {
+			return id
+		}
+	}
+	return ""
 }
 
 func (os *orgs) add(id string, o *org) {

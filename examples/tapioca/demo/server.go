@@ -281,7 +281,7 @@ func (s *server) routeAuthenticated(pattern string, h http.HandlerFunc) {
 
 // call resolves the request's principal to its organization. An
 // organization that does not exist (a client of an organization without
-// users) answers 404, as another organization's records do.
+// users) answers 404.
 func (s *server) call(w http.ResponseWriter, r *http.Request) (*call, bool) {
 	p, ok := middleware.FromContext(r.Context())
 	if !ok {
