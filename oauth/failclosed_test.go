@@ -14,6 +14,7 @@ import (
 
 	"tapioca.dev/auth/oauth"
 	"tapioca.dev/auth/scope"
+	"tapioca.dev/auth/store"
 	"tapioca.dev/auth/store/storetest"
 )
 
@@ -113,4 +114,35 @@ func TestS46StoreFailuresFailClosed(t *testing.T) {
 		w := f.serve(r)
 		requireError(t, w, http.StatusServiceUnavailable, oauth.ErrTemporarilyUnavailable)
 	})
+}
+
+// S46 and S34: a refresh in the family's last idle window caps the new
+// refresh token at the family's end; when the store cannot record the cap,
+// nothing is handed out — else the token's record would outlive the family
+// and introspection would call it active after the family ended.
+func TestS46RefreshCapFailureFailsClosed(t *testing.T) {
+	f := newFx(t, func(c *oauth.Config) {
+		c.RefreshIdleTimeout = time.Hour
+		c.RefreshMaxLifetime = 3 * time.Hour
+	})
+	tr := f.grant(f.web, webRedirect, "write:tasks", alice)
+	for range 2 {
+		f.clock.Advance(55 * time.Minute)
+		tr = decodeTokens(t, f.refresh(f.web, tr.RefreshToken)) // at 55 and 110 minutes
+	}
+	f.clock.Advance(55 * time.Minute) // 165 minutes: a new refresh token would live past 180
+	f.st.Fail("ExpireToken", nil)
+	w := f.refresh(f.web, tr.RefreshToken)
+	f.st.Heal("ExpireToken")
+	assert.GreaterOrEqual(t, w.Code, 500, w.Body.String())
+	assert.NotRegexp(t, anyToken, w.Body.String())
+
+	f.clock.Advance(16 * time.Minute) // past the family's end
+	all, err := f.mem.ListTokens(t.Context(), alice)
+	require.NoError(t, err)
+	for _, tok := range all {
+		if tok.Kind == store.KindRefresh && !tok.Revoked() {
+			assert.False(t, f.clock.Now().Before(tok.ExpiresAt), "refresh token %s outlives its family", tok.ID)
+		}
+	}
 }
