@@ -72,3 +72,33 @@ func isB64Char(c byte) bool {
 	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' ||
 		c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/'
 }
+
+// otherScheme reports whether v, an Authorization value that is not a
+// well-formed Bearer one, holds credentials of another scheme: an RFC 9110
+// §11.4 auth-scheme other than "Bearer", one or more spaces, and something
+// after them ("Basic Zm9vOmJhcg=="). A value longer than
+// [MaxAuthorizationLen] is not.
+func otherScheme(v string) bool {
+	if len(v) > MaxAuthorizationLen {
+		return false
+	}
+	v = trimOWS(v)
+	i := 0
+	for i < len(v) && isTChar(v[i]) {
+		i++
+	}
+	if i == 0 || i == len(v) || v[i] != ' ' || equalFoldASCII(v[:i], "bearer") {
+		return false
+	}
+	for i < len(v) && v[i] == ' ' {
+		i++
+	}
+	return i < len(v)
+}
+
+// isTChar reports whether c is an RFC 9110 §5.6.2 tchar.
+func isTChar(c byte) bool {
+	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' ||
+		c == '!' || c == '#' || c == '$' || c == '%' || c == '&' || c == '\'' || c == '*' ||
+		c == '+' || c == '-' || c == '.' || c == '^' || c == '_' || c == '`' || c == '|' || c == '~'
+}

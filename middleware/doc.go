@@ -20,8 +20,9 @@
 // query parameter is refused with invalid_request, so a token in a URL
 // never authenticates. Errors follow §3 and §3.1:
 //
-//   - no credentials: 401 and `WWW-Authenticate: Bearer realm="…"` with no
-//     error attribute;
+//   - no credentials, or credentials of another scheme ("Basic …", an
+//     "unsupported authentication method" in §3.1's words): 401 and
+//     `WWW-Authenticate: Bearer realm="…"` with no error attribute;
 //   - a malformed request (a bare "Bearer", two tokens, junk, several
 //     Authorization headers, a header over [MaxAuthorizationLen]): 400
 //     error="invalid_request";

@@ -163,11 +163,12 @@ func Authenticate(v Verifier) func(http.Handler) http.Handler {
 // principal in its context, read with [FromContext]. Every failure is
 // answered through [Config.ErrorHandler] and next is not called:
 //
-//   - no credentials → 401, challenge without error (RFC 6750 §3.1);
-//   - a malformed Authorization header (not exactly "Bearer" and one
-//     b64token, several Authorization headers, longer than
-//     [MaxAuthorizationLen]), several session cookies, or an access_token
-//     query parameter → 400 invalid_request;
+//   - no credentials, or credentials of another scheme ("Basic …") → 401,
+//     challenge without error (RFC 6750 §3.1);
+//   - a malformed Authorization header (a bare "Bearer", a Bearer value
+//     that is not exactly one b64token, no scheme, several Authorization
+//     headers, longer than [MaxAuthorizationLen]), several session
+//     cookies, or an access_token query parameter → 400 invalid_request;
 //   - a token or session that is invalid, expired, revoked or unknown →
 //     401 invalid_token, with one description for all;
 //   - a cookie-authenticated unsafe cross-origin request → 403
@@ -203,6 +204,12 @@ func (a *Authenticator) authenticate(r *http.Request) (token.Principal, *Error) 
 		}
 		tok, ok := parseBearer(hv[0])
 		if !ok {
+			if otherScheme(hv[0]) {
+				// RFC 6750 §3.1: a client that "attempted using an
+				// unsupported authentication method" gets the bare
+				// challenge, with no error code.
+				return token.Principal{}, newError(CodeUnauthorized, descNoCredentials)
+			}
 			return token.Principal{}, newError(CodeInvalidRequest, descMalformed)
 		}
 		return a.verify(r.Context(), tok, false)

@@ -59,7 +59,13 @@ func TestBearer(t *testing.T) {
 		{"S36 two tokens comma", "/", []string{"Bearer good, Bearer good"}, 400, "invalid_request", malformed},
 		{"S36 junk", "/", []string{"%%%"}, 400, "invalid_request", malformed},
 		{"S36 token without scheme", "/", []string{"good"}, 400, "invalid_request", malformed},
-		{"S36 other scheme", "/", []string{"Basic Z29vZDpnb29k"}, 400, "invalid_request", malformed},
+		// RFC 6750 §3.1: a request that "attempted using an unsupported
+		// authentication method" lacks authentication information: 401
+		// with the bare challenge, no error code.
+		{"other scheme", "/", []string{"Basic Z29vZDpnb29k"}, 401, "unauthorized", challenge},
+		{"other scheme with params", "/", []string{`Digest username="a", realm="b"`}, 401, "unauthorized", challenge},
+		{"other scheme oversized", "/", []string{"Basic " + strings.Repeat("a", middleware.MaxAuthorizationLen)}, 400, "invalid_request", malformed},
+		{"S36 junk scheme", "/", []string{"B@sic abc"}, 400, "invalid_request", malformed},
 		{"S36 scheme glued", "/", []string{"Bearergood"}, 400, "invalid_request", malformed},
 		{"S36 tab separator", "/", []string{"Bearer\tgood"}, 400, "invalid_request", malformed},
 		{"S36 bad token char", "/", []string{"Bearer go\"od"}, 400, "invalid_request", malformed},
