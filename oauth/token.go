@@ -226,8 +226,12 @@ func (s *Server) issueNewGrant(ctx context.Context, c store.Client, u store.User
 		// A replay of the code got there first and revoked the family.
 		// This redemption was the first use, so it answers as one (RFC 6749
 		// §4.1.2 denies the second), but what it issued is revoked with the
-		// family, as if the replay had come a moment later.
-		s.discardFamily(ctx, family, now)
+		// family, as if the replay had come a moment later. The replay's
+		// own revocation may have run before these tokens existed, so if
+		// this one fails nothing is handed out.
+		if err := s.st.RevokeFamily(ctx, family, now); err != nil {
+			return issued{}, unavailable(err)
+		}
 		return out, nil
 	}
 	if err != nil {

@@ -583,3 +583,27 @@ func TestS26FailedAuthRateLimited(t *testing.T) {
 		assert.LessOrEqual(t, oauth.RateLimiterKeys(f.srv), 400)
 	})
 }
+
+// S22 with S46: when a replay got its revocation in before the first
+// redemption stored its tokens, the first redemption revokes them itself;
+// if that revocation fails, it hands out nothing.
+func TestS22ReplayRacingFirstRedemptionRevocationFails(t *testing.T) {
+	rd := &replayDuring{method: "ConsumeCode"}
+	f := newFxWrapped(t, func(s store.Store) store.Store { rd.Store = s; return rd })
+	code := f.code(f.web, webRedirect, "write:tasks", alice)
+	var replayed *httptest.ResponseRecorder
+	rd.replay = func() {
+		replayed = f.exchange(f.web, code, webRedirect, verifier)
+		f.st.Fail("RevokeFamily", nil) // from now on
+	}
+	first := f.exchange(f.web, code, webRedirect, verifier)
+	f.st.Heal("RevokeFamily")
+	require.NotNil(t, replayed)
+	requireError(t, replayed, http.StatusBadRequest, oauth.ErrInvalidGrant)
+	if first.Code == http.StatusOK {
+		tr := decodeTokens(t, first)
+		_, err := f.tokens.Verify(t.Context(), tr.AccessToken)
+		require.ErrorIs(t, err, token.ErrInvalid, "the first redemption handed out a live access token after a replay")
+	}
+	requireError(t, first, http.StatusServiceUnavailable, oauth.ErrTemporarilyUnavailable)
+}
