@@ -313,3 +313,39 @@ func TestLoginThrottle(t *testing.T) {
 	}
 	assert.Equal(t, http.StatusTooManyRequests, login("erin", "guess", "203.0.113.9:1000").Code)
 }
+
+// TestLoginThrottleCannotBeFlushed: the table of throttled keys is bounded,
+// but a throttled address cannot make it forget itself by trying many new
+// usernames (a throttled attempt records nothing), and when the table is
+// full it drops the keys that have recovered before any throttled one.
+func TestLoginThrottleCannotBeFlushed(t *testing.T) {
+	now := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+	l := newLoginLimiter(func() time.Time { return now })
+	attacker := "addr:203.0.113.9"
+	for range loginBurst {
+		require.Zero(t, l.wait("user:bob", attacker))
+		l.fail("user:bob", attacker)
+	}
+	require.Positive(t, l.wait("user:bob", attacker))
+
+	for i := range loginKeys + 1 {
+		require.Positive(t, l.wait(fmt.Sprintf("user:guess%d", i), attacker), "throttled")
+	}
+	assert.Positive(t, l.wait("user:bob", "addr:198.51.100.1"), "bob is still throttled")
+	assert.Positive(t, l.wait("user:alice", attacker), "the address is still throttled")
+
+	// A full table of recovered keys makes room without forgiving bob.
+	for i := 0; len(l.m) < loginKeys; i++ {
+		l.fail(fmt.Sprintf("user:old%d", i))
+	}
+	now = now.Add(loginBurst * loginInterval) // every key recovered...
+	for range loginBurst {
+		l.fail("user:bob", attacker) // ...but bob is failing again
+	}
+	for i := range loginKeys / 2 {
+		l.fail(fmt.Sprintf("user:new%d", i), "addr:198.51.100.7")
+		now = now.Add(time.Millisecond)
+	}
+	assert.Positive(t, l.wait("user:bob", "addr:198.51.100.2"), "a full table dropped recovered keys, not bob")
+	assert.LessOrEqual(t, len(l.m), loginKeys)
+}
