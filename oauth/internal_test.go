@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"golang.org/x/time/rate"
 )
 
@@ -108,4 +109,27 @@ func FuzzUnescape(f *testing.F) {
 			t.Fatalf("unescape(%q) = %q, %v; url.QueryUnescape: %q, %v", s, got, err, want, werr)
 		}
 	})
+}
+
+// A key that failed goes back to the fast path once its bucket is full
+// again and an attempt succeeds; meanwhile its attempts in flight count.
+func TestLimiterInFlight(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	l := newLimiter(rate.Every(time.Second), 2, 10)
+	l.fail("a", now)
+	w, b1 := l.begin("a", now) // one token left
+	require.Zero(t, w)
+	require.NotNil(t, b1)
+	w, b2 := l.begin("a", now) // it is taken by the attempt in flight
+	assert.Positive(t, w)
+	assert.Nil(t, b2)
+	l.end("a", b1, now, false)
+	assert.Equal(t, 1, l.size(), "not full yet: kept")
+	w, b1 = l.begin("a", now.Add(time.Second))
+	require.Zero(t, w)
+	l.end("a", b1, now.Add(time.Second), false)
+	assert.Zero(t, l.size(), "full again after a success: dropped")
+	w, b1 = l.begin("a", now.Add(time.Second))
+	assert.Zero(t, w)
+	assert.Nil(t, b1)
 }

@@ -92,7 +92,10 @@ func (l *limiter) begin(key string, now time.Time) (time.Duration, *bucket) {
 }
 
 // end finishes an attempt that begin let through, recording a failure
-// when failed.
+// when failed. A bucket that is full again after a success, with nothing
+// in flight, is dropped (a full bucket and none behave alike), so a key
+// that once failed goes back to the fast path and is not limited in
+// concurrency.
 func (l *limiter) end(key string, b *bucket, now time.Time, failed bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -101,6 +104,15 @@ func (l *limiter) end(key string, b *bucket, now time.Time, failed bool) {
 	}
 	if failed {
 		l.failLocked(key, now)
+		return
+	}
+	if b != nil && b.inflight == 0 && b.lim.TokensAt(now) >= float64(l.burst) {
+		if l.cur[key] == b {
+			delete(l.cur, key)
+		}
+		if l.old[key] == b {
+			delete(l.old, key)
+		}
 	}
 }
 
