@@ -87,6 +87,9 @@ type metadata struct {
 	AuthorizationEndpoint string   `json:"authorization_endpoint"`
 	TokenEndpoint         string   `json:"token_endpoint"`
 	CodeChallengeMethods  []string `json:"code_challenge_methods_supported"`
+	// IssParameter: the server puts iss in its authorization responses
+	// (RFC 9207 §3), so a response without it is refused.
+	IssParameter bool `json:"authorization_response_iss_parameter_supported"`
 }
 
 func discover(ctx context.Context, hc *http.Client, issuer string) (metadata, error) {
@@ -186,8 +189,8 @@ func codeFlow(ctx context.Context, o options, md metadata, out io.Writer, open f
 		switch {
 		case q.Get("state") != state:
 			res.err = errors.New("the state does not match: not our request")
-		case q.Get("iss") != "" && q.Get("iss") != md.Issuer:
-			res.err = fmt.Errorf("the response comes from issuer %q, not %q (RFC 9207)", q.Get("iss"), md.Issuer)
+		case (md.IssParameter || q.Has("iss")) && q.Get("iss") != md.Issuer:
+			res.err = fmt.Errorf("the response comes from issuer %q, not %q (RFC 9207 §2.4)", q.Get("iss"), md.Issuer)
 		case q.Get("error") != "":
 			res.err = fmt.Errorf("the server answered %s: %s", q.Get("error"), q.Get("error_description"))
 		case q.Get("code") == "":

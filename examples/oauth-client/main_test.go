@@ -70,12 +70,14 @@ func server(t *testing.T) (base, machineSecret string) {
 
 // follow plays the browser: it opens the URL and follows the redirects to
 // the client's loopback listener.
-func follow(ctx context.Context, u string) error {
+func follow(ctx context.Context, u string) error { return browse(ctx, http.DefaultClient, u) }
+
+func browse(ctx context.Context, hc *http.Client, u string) error {
 	req, err := http.NewRequestWithContext(ctx, "GET", u, nil)
 	if err != nil {
 		return err
 	}
-	res, err := http.DefaultClient.Do(req)
+	res, err := hc.Do(req)
 	if err != nil {
 		return err
 	}
@@ -125,4 +127,23 @@ func TestRunErrors(t *testing.T) {
 			assert.Contains(t, err.Error(), tt.says)
 		})
 	}
+}
+
+// TestRunRequiresIss: the server advertises RFC 9207's iss parameter, so a
+// redirect without it is refused (RFC 9207 §2.4: a mix-up attacker strips it).
+func TestRunRequiresIss(t *testing.T) {
+	base, _ := server(t)
+	stripIss := &http.Client{CheckRedirect: func(req *http.Request, _ []*http.Request) error {
+		q := req.URL.Query()
+		q.Del("iss")
+		req.URL.RawQuery = q.Encode()
+		return nil
+	}}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var out strings.Builder
+	err := run(ctx, []string{"-server", base, "-flow", "code", "-timeout", "5s"}, &out,
+		func(ctx context.Context, u string) error { return browse(ctx, stripIss, u) })
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "RFC 9207")
 }
