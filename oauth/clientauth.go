@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"unicode/utf8"
 	"unsafe"
@@ -296,10 +297,10 @@ func (s *Server) authenticateClient(r *http.Request, f *form) (c store.Client, b
 		if !ok {
 			addr := remoteHost(r)
 			now := s.now()
-			if wait := s.addrLimit.wait(addr, now); wait > 0 {
+			if wait := s.addrLimit.wait(addrKey(addr), now); wait > 0 {
 				return store.Client{}, true, &rateLimitedError{retryAfter(wait)}
 			}
-			s.addrLimit.fail(addr, now)
+			s.addrLimit.fail(addrKey(addr), now)
 			s.log.LogAttrs(r.Context(), slog.LevelWarn, "oauth: client authentication failed",
 				slog.String("reason", "malformed Basic credentials"), slog.String("remote", addr))
 			return store.Client{}, true, errClientAuth
@@ -323,14 +324,15 @@ func (s *Server) authenticateClient(r *http.Request, f *form) (c store.Client, b
 	// The check and the record of a failure bracket the lookup and the
 	// comparison, so attempts in flight at once count against the limit.
 	cwait, cb := s.clientLimit.begin(id, now)
-	await, ab := s.addrLimit.begin(addr, now)
+	akey := addrKey(addr)
+	await, ab := s.addrLimit.begin(akey, now)
 	failed := false
 	defer func() {
 		if cwait == 0 {
 			s.clientLimit.end(id, cb, now, failed)
 		}
 		if await == 0 {
-			s.addrLimit.end(addr, ab, now, failed)
+			s.addrLimit.end(akey, ab, now, failed)
 		}
 	}()
 	if wait := max(cwait, await); wait > 0 {
@@ -373,6 +375,25 @@ func (s *Server) authenticateClient(r *http.Request, f *form) (c store.Client, b
 		return store.Client{}, basic, errClientAuth
 	}
 	return c, basic, nil
+}
+
+// addrKey is the rate limiter's key for a remote host: an IPv4 address as
+// is, an IPv6 address by its /64 prefix — the smallest block one
+// subscriber is usually given, so rotating addresses inside it does not
+// escape the limit.
+func addrKey(host string) string {
+	a, err := netip.ParseAddr(host)
+	if err != nil || !a.Is6() {
+		return host
+	}
+	if a.Is4In6() {
+		return a.Unmap().String()
+	}
+	p, err := a.WithZone("").Prefix(64)
+	if err != nil {
+		return host
+	}
+	return p.String()
 }
 
 // remoteHost returns the host part of r.RemoteAddr.

@@ -192,8 +192,9 @@ type Config struct {
 	// FailedAuthBurst and FailedAuthInterval rate limit failed client
 	// authentications per client ID and per remote address: Burst
 	// failures, then one per Interval (429 with Retry-After). Zero means
-	// the defaults. The remote address is r.RemoteAddr: behind a proxy,
-	// set it from the forwarded header before the Server sees the request.
+	// the defaults. The remote address is r.RemoteAddr (an IPv6 address
+	// counts by its /64 prefix): behind a proxy, set it from the forwarded
+	// header before the Server sees the request.
 	FailedAuthBurst    int
 	FailedAuthInterval time.Duration
 	// RateLimitKeys bounds the rate limiter's memory: how many client IDs

@@ -88,3 +88,29 @@ func TestS26ConcurrentFailuresCannotOutrunTheLimit(t *testing.T) {
 	assert.Equal(t, 1, counts[http.StatusUnauthorized], "attempts judged: %v", counts)
 	assert.Equal(t, n-1, counts[http.StatusTooManyRequests], "%v", counts)
 }
+
+// S26: per remote address, an IPv6 client is limited by its /64, the block
+// one subscriber usually holds: rotating addresses inside it does not
+// escape the limit (nor flush the limiter's table); another /64 is not
+// affected.
+func TestS26PerAddressIPv6Prefix(t *testing.T) {
+	f := newFx(t)
+	send := func(id, secret, addr string) int {
+		r := formRequest(http.MethodPost, "/oauth/token", "grant_type=client_credentials&scope=read:tasks")
+		r.Header.Set("Authorization", basicHeader(id, secret))
+		r.RemoteAddr = addr
+		return f.serve(r).Code
+	}
+	for i := range oauth.DefaultFailedAuthBurst {
+		require.Equal(t, http.StatusUnauthorized, send("guess-"+strconv.Itoa(i), "wrong", "[2001:db8:1:2::"+strconv.FormatInt(int64(i+1), 16)+"]:4000"))
+	}
+	assert.Equal(t, http.StatusTooManyRequests, send("guess-x", "wrong", "[2001:db8:1:2:ffff::1]:4000"))
+	assert.Equal(t, http.StatusTooManyRequests, send("svc", f.svc.secret, "[2001:db8:1:2:abcd:1:2:3]:4000"))
+	assert.Equal(t, http.StatusOK, send("svc", f.svc.secret, "[2001:db8:1:3::1]:4000"))
+	// IPv4 addresses stay one key each, also written as IPv4-mapped IPv6.
+	for i := range oauth.DefaultFailedAuthBurst {
+		send("guess-"+strconv.Itoa(i), "wrong", "192.0.2.7:1")
+	}
+	assert.Equal(t, http.StatusTooManyRequests, send("svc", f.svc.secret, "[::ffff:192.0.2.7]:1"))
+	assert.Equal(t, http.StatusOK, send("svc", f.svc.secret, "192.0.2.8:1"))
+}
