@@ -17,7 +17,7 @@ import (
 // same: a user manages only their own tokens; a new token's scopes are
 // within what the caller holds right now (a session holds the user's
 // permissions; an API token holds its own scopes, so a token never mints a
-// stronger one); OAuth access tokens and clients cannot manage API tokens
+// stronger one, nor one that outlives it); OAuth access tokens and clients cannot manage API tokens
 // (a third-party app must not turn its short-lived grant into a long-lived
 // token).
 
@@ -119,9 +119,11 @@ func (s *server) createToken(ctx context.Context, p token.Principal, name string
 	if !p.Scopes.Satisfies(want) {
 		return token.Secret{}, store.Token{}, invalid("you can give a token only scopes you have: %s", p.Scopes.Minimal())
 	}
-	return s.tokens.Create(ctx, token.CreateRequest{
-		UserID: p.UserID, Name: name, Scopes: want, ExpiresAt: s.now().Add(time.Duration(days) * 24 * time.Hour),
-	})
+	exp := s.now().Add(time.Duration(days) * 24 * time.Hour)
+	if p.Kind == token.KindAPI && !p.ExpiresAt.IsZero() && exp.After(p.ExpiresAt) {
+		exp = p.ExpiresAt // a token never outlives the token that made it
+	}
+	return s.tokens.Create(ctx, token.CreateRequest{UserID: p.UserID, Name: name, Scopes: want, ExpiresAt: exp})
 }
 
 // rotateToken replaces a token's secret (same name, scopes and expiry) and

@@ -17,6 +17,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"tapioca.dev/auth/scope"
+	"tapioca.dev/auth/token"
 )
 
 // browser is an http.Client with a cookie jar that does not follow
@@ -235,6 +238,38 @@ func TestTokensAPI(t *testing.T) {
 
 	status, _, _ = d.do("GET", "/api/v1/tokens", "", "")
 	assert.Equal(t, http.StatusUnauthorized, status)
+}
+
+// TestTokenMintedByTokenExpiresNoLater: a token made with an API token
+// expires no later than that token, so a leaked short-lived token cannot
+// make itself a long-lived successor.
+func TestTokenMintedByTokenExpiresNoLater(t *testing.T) {
+	d := newDemo(t)
+	sec, parent, err := d.s.tokens.Create(context.Background(), token.CreateRequest{
+		UserID: "user_alice", Name: "CI, one day", Scopes: scope.Default.MustParse("write:tasks"),
+		ExpiresAt: d.s.now().Add(24 * time.Hour),
+	})
+	require.NoError(t, err)
+	for _, body := range []string{
+		`{"name": "long", "scopes": ["read:tasks"], "expires_in_days": 365}`,
+		`{"name": "default", "scopes": ["read:tasks"]}`,
+	} {
+		status, _, resp := d.do("POST", "/api/v1/tokens", sec.Reveal(), body)
+		require.Equal(t, http.StatusCreated, status, resp)
+		var made newTokenView
+		require.NoError(t, json.Unmarshal([]byte(resp), &made))
+		assert.False(t, made.ExpiresAt.After(parent.ExpiresAt), "%s expires %v, after its maker %v", made.Name, made.ExpiresAt, parent.ExpiresAt)
+	}
+
+	// A session (a person signed in) still chooses any allowed expiry.
+	session, _, err := d.s.tokens.CreateSession(context.Background(), "user_alice")
+	require.NoError(t, err)
+	status, _, resp := d.do("POST", "/api/v1/tokens", "", `{"name": "year", "scopes": ["read:tasks"], "expires_in_days": 365}`,
+		"Cookie", sessionCookie+"="+session.Reveal())
+	require.Equal(t, http.StatusCreated, status, resp)
+	var made newTokenView
+	require.NoError(t, json.Unmarshal([]byte(resp), &made))
+	assert.True(t, made.ExpiresAt.After(d.s.now().Add(364*24*time.Hour)))
 }
 
 // TestSecureCookie: served over TLS (an https issuer), the session cookie
