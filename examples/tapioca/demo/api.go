@@ -227,14 +227,13 @@ func inTable[T any](tbl func(*org) *table[T], id string) func(*org) bool {
 }
 
 // ownUser returns user id when the caller's organization is theirs, and
-// otherwise answers 403 (another organization's user) or 404 (no such user).
-func (s *server) ownUser(w http.ResponseWriter, r *http.Request, id string) (user, bool) {
+// otherwise answers 404. Unlike records, another organization's user is not
+// told apart from no user: user IDs are made of usernames, and sign-in
+// keeps usernames from being enumerated.
+func (s *server) ownUser(w http.ResponseWriter, id string, c *call) (user, bool) {
 	u, found := s.dir.get(id)
-	if !found {
+	if !found || u.OrgID != c.org.settings.ID {
 		notFound(w, "user")
-		return user{}, false
-	}
-	if !middleware.CheckOrg(w, r, u.OrgID) {
 		return user{}, false
 	}
 	return u, true
@@ -465,7 +464,7 @@ func (s *server) mountAPI() {
 		writeJSON(w, http.StatusOK, list[userView]{Data: out})
 	})
 	s.orgRoute("GET /api/v1/users/{id}", scope.ReadUsers, func(w http.ResponseWriter, r *http.Request, c *call) {
-		u, ok := s.ownUser(w, r, r.PathValue("id"))
+		u, ok := s.ownUser(w, r.PathValue("id"), c)
 		if !ok {
 			return
 		}
@@ -520,7 +519,7 @@ func (s *server) patchUser(w http.ResponseWriter, r *http.Request, c *call) {
 		return
 	}
 	id := r.PathValue("id")
-	if _, ok := s.ownUser(w, r, id); !ok {
+	if _, ok := s.ownUser(w, id, c); !ok {
 		return
 	}
 	var perms scope.Set
@@ -556,7 +555,7 @@ func (s *server) patchUser(w http.ResponseWriter, r *http.Request, c *call) {
 // theirs stops working at once.
 func (s *server) deprovisionUser(w http.ResponseWriter, r *http.Request, c *call) {
 	id := r.PathValue("id")
-	if _, ok := s.ownUser(w, r, id); !ok {
+	if _, ok := s.ownUser(w, id, c); !ok {
 		return
 	}
 	if id == c.principal.UserID {

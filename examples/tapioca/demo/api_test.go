@@ -65,7 +65,7 @@ type route struct {
 	body         func(d *demo) string
 	id           func(d *demo) string
 	ok           int // status with the right scope
-	other        int // status with the right scope of another organization: 403 for a record it does not own, as the API docs say
+	other        int // status with the right scope of another organization: 403 for a record it does not own, as the API docs say; 404 for a user
 }
 
 func body(s string) func(*demo) string { return func(*demo) string { return s } }
@@ -107,9 +107,9 @@ func routes() []route {
 		`{"description": "Web fonts"}`)
 	r = append(r,
 		route{method: "GET", path: "/api/v1/users", scope: "read:users", ok: 200, other: 200},
-		route{method: "GET", path: "/api/v1/users/{id}", scope: "read:users", id: bob, ok: 200, other: 403},
-		route{method: "PATCH", path: "/api/v1/users/{id}", scope: "admin:org", id: bob, body: body(`{"permissions": ["read:tasks"]}`), ok: 200, other: 403},
-		route{method: "POST", path: "/api/v1/users/{id}/deprovision", scope: "admin:org", id: bob, ok: 200, other: 403},
+		route{method: "GET", path: "/api/v1/users/{id}", scope: "read:users", id: bob, ok: 200, other: 404},
+		route{method: "PATCH", path: "/api/v1/users/{id}", scope: "admin:org", id: bob, body: body(`{"permissions": ["read:tasks"]}`), ok: 200, other: 404},
+		route{method: "POST", path: "/api/v1/users/{id}/deprovision", scope: "admin:org", id: bob, ok: 200, other: 404},
 		route{method: "GET", path: "/api/v1/teams", scope: "read:users", ok: 200, other: 200},
 		route{method: "GET", path: "/api/v1/teams/{id}", scope: "read:users", id: first[team](teams), ok: 200, other: 403},
 		route{method: "GET", path: "/api/v1/organization", scope: "admin:org", ok: 200, other: 200},
@@ -121,9 +121,9 @@ func routes() []route {
 	return r
 }
 
-// TestUnknownID: an ID no organization has answers 404; one another
+// TestUnknownID: an ID no organization has answers 404; a record another
 // organization has answers 403 (the API docs' "403 Forbidden: check
-// organization membership").
+// organization membership"); a user of another organization 404.
 func TestUnknownID(t *testing.T) {
 	d := newDemo(t)
 	tok := d.token("dave", "admin:org")
@@ -139,6 +139,14 @@ func TestUnknownID(t *testing.T) {
 	assert.Equal(t, http.StatusForbidden, status, resp)
 	assert.Contains(t, resp, `"access_denied"`)
 	assert.Contains(t, h.Get("Content-Type"), "application/json")
+
+	// User IDs are made of usernames: another organization's user answers
+	// exactly as no user does, so usernames cannot be enumerated.
+	s1, _, r1 := d.do("GET", "/api/v1/users/user_alice", tok, "")
+	s2, _, r2 := d.do("GET", "/api/v1/users/user_nobody", tok, "")
+	assert.Equal(t, http.StatusNotFound, s1, r1)
+	assert.Equal(t, s2, s1)
+	assert.Equal(t, r2, r1)
 }
 
 // wrongScope is a scope that does not grant need.
