@@ -48,7 +48,7 @@ var (
 // Descriptions: fixed text, never an echo of the request.
 const (
 	descNoCredentials = "authentication required"
-	descMalformed     = "malformed Authorization header"
+	descMalformed     = "malformed Authorization header; expected: Bearer <token>"
 	descCookies       = "several session cookies"
 	descQueryToken    = "access tokens in the URL are not accepted"
 	descInvalidToken  = "the access token is invalid, expired or revoked"

@@ -55,6 +55,6 @@ func ExampleAuthenticate() {
 	// 200
 	// 401 Bearer realm="tapioca"
 	// 401 Bearer realm="tapioca", error="invalid_token", error_description="the access token is invalid, expired or revoked"
-	// 400 Bearer realm="tapioca", error="invalid_request", error_description="malformed Authorization header"
+	// 400 Bearer realm="tapioca", error="invalid_request", error_description="malformed Authorization header; expected: Bearer <token>"
 	// 403 Bearer realm="tapioca", error="insufficient_scope", error_description="the access token lacks a required scope", scope="admin:org"
 }

@@ -37,7 +37,7 @@ func decodeErr(t *testing.T, rec *httptest.ResponseRecorder) errBody {
 func TestBearer(t *testing.T) {
 	const challenge = `Bearer realm="tapioca"`
 	invalid := `Bearer realm="tapioca", error="invalid_token", error_description="the access token is invalid, expired or revoked"`
-	malformed := `Bearer realm="tapioca", error="invalid_request", error_description="malformed Authorization header"`
+	malformed := `Bearer realm="tapioca", error="invalid_request", error_description="malformed Authorization header; expected: Bearer <token>"`
 	tests := []struct {
 		name      string
 		target    string
