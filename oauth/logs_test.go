@@ -89,7 +89,8 @@ func TestS50LogsContainNoSecrets(t *testing.T) {
 		assert.Contains(t, logs, event)
 	}
 	for _, line := range strings.Split(logs, "\n") {
-		if strings.Contains(line, "refresh token reused") || strings.Contains(line, "consent submitted without") {
+		if strings.Contains(line, "refresh token reused") || strings.Contains(line, "consent submitted without") ||
+			strings.Contains(line, "authorization code reused") {
 			assert.Contains(t, line, "client=")
 			assert.Contains(t, line, "user=")
 			assert.Contains(t, line, "org=")

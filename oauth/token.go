@@ -122,7 +122,9 @@ func (s *Server) grantCode(ctx context.Context, c store.Client, f *form) (issued
 			// stolen it, so everything the first redemption issued dies
 			// (RFC 6749 §4.1.2, SECURITY.md S22).
 			s.log.LogAttrs(ctx, slog.LevelWarn, "oauth: authorization code reused; revoking its grant",
-				slog.String("client", c.ID), slog.String("org", c.OrgID), slog.String("family", used.FamilyID))
+				slog.String("client", c.ID), slog.String("code_client", used.ClientID),
+				slog.String("user", used.UserID), slog.String("org", used.OrgID),
+				slog.String("family", used.FamilyID))
 			if used.FamilyID != "" {
 				if err := s.revokeReplayed(ctx, used.FamilyID, now); err != nil {
 					return issued{}, unavailable(err)

@@ -29,10 +29,14 @@ var (
 // CodeUsedError is returned by [Codes.ConsumeCode] for a code that was
 // consumed before. It matches [ErrCodeUsed] with [errors.Is] and names the
 // family of the tokens the first consumption issued, so the caller can
-// revoke them (RFC 6749 §4.1.2).
+// revoke them (RFC 6749 §4.1.2), and whose code it was, so the security
+// event can be logged with client, user and organization.
 type CodeUsedError struct {
 	// FamilyID is the family of the tokens the first consumption issued.
 	FamilyID string
+	// ClientID, UserID and OrgID are the code's client, user and
+	// organization.
+	ClientID, UserID, OrgID string
 }
 
 // Error returns the text of [ErrCodeUsed]; the family is not in it.
@@ -205,7 +209,8 @@ type Codes interface {
 	// ConsumeCode atomically marks the code with hash h as used and returns
 	// it. Of any number of concurrent calls for one code exactly one
 	// succeeds. A later call returns a *CodeUsedError (matching
-	// ErrCodeUsed) carrying the code's FamilyID. Unknown code, or a code
+	// ErrCodeUsed) carrying the code's FamilyID, ClientID, UserID and
+	// OrgID. Unknown code, or a code
 	// whose ExpiresAt is not after at → ErrNotFound. A code of a user that
 	// was deprovisioned (see [Deprovisioner]) → ErrNotFound.
 	ConsumeCode(ctx context.Context, h Hash, at time.Time) (Code, error)

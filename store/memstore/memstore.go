@@ -371,7 +371,8 @@ func (s *Store) ConsumeCode(ctx context.Context, h store.Hash, at time.Time) (st
 	case !ok:
 		return store.Code{}, store.ErrNotFound
 	case cr.used:
-		return store.Code{}, &store.CodeUsedError{FamilyID: cr.code.FamilyID}
+		return store.Code{}, &store.CodeUsedError{FamilyID: cr.code.FamilyID,
+			ClientID: cr.code.ClientID, UserID: cr.code.UserID, OrgID: cr.code.OrgID}
 	case !cr.code.ExpiresAt.After(at):
 		delete(s.codes, h)
 		return store.Code{}, store.ErrNotFound

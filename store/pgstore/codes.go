@@ -40,18 +40,18 @@ func (s *Store) ConsumeCode(ctx context.Context, h store.Hash, at time.Time) (st
 	}
 	// Nothing consumed: tell why.
 	var (
-		familyID      string
-		expires, used pgtype.Timestamptz
-		revoked       bool
+		familyID, clientID, userID, orgID string
+		expires, used                     pgtype.Timestamptz
+		revoked                           bool
 	)
-	err = s.pool.QueryRow(ctx, `SELECT family_id, expires_at, used_at, revoked_at IS NOT NULL
-		FROM tapioca_codes WHERE hash = $1`, h[:]).Scan(&familyID, &expires, &used, &revoked)
+	err = s.pool.QueryRow(ctx, `SELECT family_id, client_id, user_id, org_id, expires_at, used_at, revoked_at IS NOT NULL
+		FROM tapioca_codes WHERE hash = $1`, h[:]).Scan(&familyID, &clientID, &userID, &orgID, &expires, &used, &revoked)
 	if err != nil {
 		return store.Code{}, wrap("consume code", err)
 	}
 	switch {
 	case used.Valid:
-		return store.Code{}, &store.CodeUsedError{FamilyID: familyID}
+		return store.Code{}, &store.CodeUsedError{FamilyID: familyID, ClientID: clientID, UserID: userID, OrgID: orgID}
 	case revoked, !expires.Valid, !expires.Time.After(at):
 		return store.Code{}, fmt.Errorf("pgstore: consume code: %w", store.ErrNotFound)
 	default:

@@ -268,6 +268,10 @@ func testCodeConsumedOnce(h *harness) {
 		if used.FamilyID != code.FamilyID {
 			h.t.Errorf("CodeUsedError.FamilyID = %q, want %q", used.FamilyID, code.FamilyID)
 		}
+		if used.ClientID != code.ClientID || used.UserID != code.UserID || used.OrgID != code.OrgID {
+			h.t.Errorf("CodeUsedError names client %q, user %q, org %q; want %q, %q, %q",
+				used.ClientID, used.UserID, used.OrgID, code.ClientID, code.UserID, code.OrgID)
+		}
 	}
 }
 
