@@ -152,11 +152,18 @@ func TestBrowser(t *testing.T) {
 	// the redirect lands on a loopback listener, as a native app's would.
 	got := make(chan url.Values, 1)
 	cb := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Only the redirect counts: the browser also asks this origin
+		// for /favicon.ico, which must not pass for the next callback.
+		if r.URL.Path != "/callback" {
+			http.NotFound(w, r)
+			return
+		}
 		select {
 		case got <- r.URL.Query():
 		default:
 		}
-		_, _ = w.Write([]byte("ok, back in the app"))
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = w.Write([]byte(`<!doctype html><title>app</title><p id="back">ok, back in the app</p>`))
 	}))
 	t.Cleanup(cb.Close)
 	conf := d.oauthConfig("tapioca-spa", "read:tasks", "write:time")
@@ -181,7 +188,12 @@ func TestBrowser(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, page, "read:tasks")
 	assert.Contains(t, page, "write:time")
-	require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`button[value="allow"]`))))
+	// Waiting for the callback page to load before the next navigation:
+	// navigating away from a page still loading aborts the navigation.
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`button[value="allow"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#back")),
+	))
 	q := wait()
 	require.Equal(t, "browser-state", q.Get("state"))
 	require.NotEmpty(t, q.Get("code"), q.Encode())
@@ -199,6 +211,7 @@ func TestBrowser(t *testing.T) {
 		chromedp.Navigate(conf.AuthCodeURL("deny-state", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()))),
 		chromedp.WaitVisible(chromedp.CSS(`button[value="deny"]`)),
 		chromedp.Click(chromedp.CSS(`button[value="deny"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#back")),
 	))
 	q = wait()
 	assert.Equal(t, "deny-state", q.Get("state"))
