@@ -141,10 +141,10 @@
 //
 // # Scanning and redaction
 //
-// [Scan] finds secrets of every kind in arbitrary text, reporting only those
-// whose checksum holds and that stand on their own (not inside a longer run
-// of letters and digits): what a pre-commit hook or CI secret scanner needs
-// (Tapioca's documentation: "Never commit tokens to version control"); the
-// program examples/tapscan is one. [Redact] replaces them with [Mask], and
+// [Scan] finds secrets of every kind in arbitrary text, reporting those
+// whose checksum holds, even glued to letters or digits (URL-encoded
+// "%3Dtap_…", JSON-escaped "\ntap_…"): what a pre-commit hook or CI secret
+// scanner needs (Tapioca's documentation: "Never commit tokens to version
+// control"); the program examples/tapscan is one. [Redact] replaces them with [Mask], and
 // [ReplaceAttr] plugs redaction into any [slog.Handler].
 package token

@@ -73,13 +73,15 @@ func FuzzParse(f *testing.F) {
 	})
 }
 
-// FuzzScan: every match parses, stands on its own and is where it says;
-// Redact's output holds no secret, glued or not.
+// FuzzScan: every match parses and is where it says; matches come in order
+// without overlap and none is missed, glued to its neighbours or not;
+// Redact's output holds no secret.
 func FuzzScan(f *testing.F) {
 	addSeeds(f)
 	f.Fuzz(func(t *testing.T, text string) {
+		matches := token.Scan(text)
 		last := 0
-		for _, m := range token.Scan(text) {
+		for _, m := range matches {
 			if m.Offset < last || m.Length <= 0 || m.Offset+m.Length > len(text) {
 				t.Fatalf("bad bounds %d+%d in %d bytes", m.Offset, m.Length, len(text))
 			}
@@ -92,9 +94,29 @@ func FuzzScan(f *testing.F) {
 			if err != nil || k != m.Kind {
 				t.Fatalf("match does not parse as %v: %v", m.Kind, err)
 			}
-			if m.Offset > 0 && isBase62(text[m.Offset-1]) || last < len(text) && isBase62(text[last]) {
-				t.Fatalf("match glued to a base62 run")
+		}
+		// Every parseable secret outside the matches is a miss: walk the
+		// text left to right with Parse alone.
+		j := 0
+		for i := 0; i < len(text); i++ {
+			for _, p := range prefixes {
+				n := len(p) + token.BodyLen
+				if i+n > len(text) || !strings.HasPrefix(text[i:], p) {
+					continue
+				}
+				if _, err := token.Parse(text[i : i+n]); err != nil {
+					continue
+				}
+				if j >= len(matches) || matches[j].Offset != i || matches[j].Length != n {
+					t.Fatalf("Scan missed the secret at %d", i)
+				}
+				j++
+				i += n - 1
+				break
 			}
+		}
+		if j != len(matches) {
+			t.Fatalf("Scan reported %d matches, Parse finds %d", len(matches), j)
 		}
 		out := token.Redact(text)
 		if len(token.Scan(out)) != 0 {

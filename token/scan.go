@@ -34,19 +34,19 @@ var scanPrefixes = [...]struct {
 	{PrefixBearer, KindAPI},
 }
 
-func isBase62(c byte) bool { return decode[c] >= 0 }
-
 // Scan finds the tap_ secrets of every kind in text and reports those whose
-// checksum holds, in order. It is what a pre-commit hook or a CI secret
-// scanner needs: look-alikes ("tap_xxxx…" in documentation, typos) fail the
-// checksum and are not reported. A secret must stand on its own: the
-// character before "tap_" and the one after the body, if any, must not be
-// letters or digits, so a secret-shaped piece of a longer base62 run is not
-// a match. Scan does no I/O.
+// checksum holds, in order and without overlap. It is what a pre-commit hook
+// or a CI secret scanner needs: look-alikes ("tap_xxxx…" in documentation,
+// typos) fail the checksum and are not reported. A secret glued to letters
+// or digits is reported too, as in URL-encoded "%3Dtap_…", an escaped
+// "\ntap_…", "xtap_…", or two secrets printed without a space between them:
+// the 32-bit checksum, not the neighbouring characters, keeps false
+// positives negligible (a random secret-shaped string passes it with
+// probability below 2^-32). Scan does no I/O.
 func Scan(text string) []Match {
 	var out []Match
 	for from := 0; ; {
-		start, end, k := next(text, from, true)
+		start, end, k := next(text, from)
 		if start < 0 {
 			return out
 		}
@@ -59,18 +59,15 @@ func Scan(text string) []Match {
 }
 
 // Redact returns text with every secret that [Scan] finds replaced by
-// [Mask]. It is more eager than Scan: it also redacts a secret glued to
-// letters or digits (as in URL-encoded "%3Dtap_…", an escaped "\ntap_…", or
-// two secrets printed without a space between them), since a missed
-// redaction costs more than a redacted look-alike. Its result holds no
-// substring that [Parse] accepts. Text without a secret is returned
-// unchanged, without allocating.
+// [Mask], glued to letters or digits or not. Its result holds no substring
+// that [Parse] accepts. Text without a secret is returned unchanged, without
+// allocating.
 func Redact(text string) string {
 	var b strings.Builder
 	last := 0          // text[:last] is written or masked
 	curS, curE := 0, 0 // the pending masked range; empty when curE == 0
 	for from := 0; ; {
-		s, e, _ := next(text, from, false)
+		s, e, _ := next(text, from)
 		if s < 0 {
 			break
 		}
@@ -98,19 +95,16 @@ func Redact(text string) string {
 }
 
 // next returns the bounds and kind of the first secret in text that starts
-// at or after from, or start = -1. With strict, the secret must stand on its
-// own: no base62 character right before or right after it.
-func next(text string, from int, strict bool) (start, end int, k Kind) {
+// at or after from, or start = -1. What surrounds the secret does not matter.
+func next(text string, from int) (start, end int, k Kind) {
 	for from < len(text) {
 		i := strings.Index(text[from:], PrefixBearer)
 		if i < 0 {
 			break
 		}
 		i += from
-		if !strict || i == 0 || !isBase62(text[i-1]) {
-			if k, n := secretAt(text[i:], strict); k != 0 {
-				return i, i + n, k
-			}
+		if k, n := secretAt(text[i:]); k != 0 {
+			return i, i + n, k
 		}
 		from = i + len(PrefixBearer) // "tap_" cannot overlap itself
 	}
@@ -118,15 +112,14 @@ func next(text string, from int, strict bool) (start, end int, k Kind) {
 }
 
 // secretAt reports the kind and length of the secret at the start of s, which
-// begins with "tap_": a known prefix and a body whose checksum holds; with
-// strict, no base62 character right after it.
-func secretAt(s string, strict bool) (Kind, int) {
+// begins with "tap_": a known prefix and a body whose checksum holds.
+func secretAt(s string) (Kind, int) {
 	for _, p := range scanPrefixes {
 		if !strings.HasPrefix(s, p.prefix) {
 			continue
 		}
 		n := len(p.prefix) + BodyLen
-		if len(s) < n || (strict && len(s) > n && isBase62(s[n])) {
+		if len(s) < n {
 			return 0, 0
 		}
 		k, err := Parse(s[:n])
