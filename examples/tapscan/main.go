@@ -5,7 +5,9 @@
 //	$ tapscan config/ deploy.sh
 //	config/ci.env:3:15: tap_… secret (kind api)
 //
-// It never prints a secret, nor any part of one beyond "tap_". Look-alikes
+// It never prints a secret, nor any part of one beyond "tap_". A secret
+// glued to other text is found too: URL-encoded (next=%3Dtap_…), behind a
+// JSON escape (\ntap_…) or run together with another secret. Look-alikes
 // such as the documentation's tap_xxxxxxxxxxxxxxxxxxxxxxxxxxxx fail the
 // checksum and are not reported. Lines and columns count from 1; columns
 // count bytes.

@@ -35,6 +35,8 @@ func TestRun(t *testing.T) {
 	}
 	envFile := write("ci.env", "# CI\nNAME=x\nTAPIOCA_TOKEN="+api+"\n")
 	jsonFile := write("sub/tokens.json", `{"refresh_token": "`+refresh+`", "access_token": "`+api+`"}`)
+	urlFile := write("urls/callback.log", "GET /cb?next=%3D"+api+"%26x=1\n")
+	escFile := write("urls/escaped.json", `{"msg":"line\n`+refresh+api+`"}`)
 	clean := write("README.md", "Tokens look like tap_xxxxxxxxxxxxxxxxxxxxxxxxxxxx.\nA typo: "+bad+"\n")
 	write(".git/objects/leak", api)
 
@@ -53,10 +55,19 @@ func TestRun(t *testing.T) {
 			jsonFile + ":1:20: tap_… secret (kind refresh)",
 			jsonFile + ":1:" + strconv.Itoa(20+len(refresh)+20) + ": tap_… secret (kind api)",
 		}},
+		{name: "url-encoded", args: []string{urlFile}, code: 1,
+			want: []string{urlFile + ":1:17: tap_… secret (kind api)"}},
+		{name: "escaped and glued", args: []string{escFile}, code: 1, want: []string{
+			escFile + ":1:15: tap_… secret (kind refresh)",
+			escFile + ":1:" + strconv.Itoa(15+len(refresh)) + ": tap_… secret (kind api)",
+		}},
 		{name: "directory skips .git", args: []string{dir}, code: 1, want: []string{
 			envFile + ":3:15: tap_… secret (kind api)",
 			jsonFile + ":1:20: tap_… secret (kind refresh)",
 			jsonFile + ":1:" + strconv.Itoa(20+len(refresh)+20) + ": tap_… secret (kind api)",
+			urlFile + ":1:17: tap_… secret (kind api)",
+			escFile + ":1:15: tap_… secret (kind refresh)",
+			escFile + ":1:" + strconv.Itoa(15+len(refresh)) + ": tap_… secret (kind api)",
 		}},
 		{name: "stdin", stdin: "line one\n  " + api, code: 1,
 			want: []string{"<stdin>:2:3: tap_… secret (kind api)"}},
