@@ -1,6 +1,8 @@
 // Command tapscan finds leaked tap_ secrets: it scans files, directories
-// (recursively, skipping .git) or standard input for secrets of every kind
-// whose checksum holds, with [token.Scan], and prints where they are:
+// (recursively, skipping .git; a symbolic link given as an argument is
+// followed, links inside a directory are not) or standard input for secrets
+// of every kind whose checksum holds, with [token.Scan], and prints where
+// they are:
 //
 //	$ tapscan config/ deploy.sh
 //	config/ci.env:3:15: tap_… secret (kind api)
@@ -82,28 +84,46 @@ func (s *scanner) fail(name string, err error) {
 	fmt.Fprintf(s.errs, "tapscan: %s: %v\n", name, err)
 }
 
-// path scans a file, or every regular file under a directory.
+// path scans a file, or every regular file under a directory. A symbolic
+// link named as root is followed, to a file or a directory; links found
+// while walking are skipped, so a link cycle cannot loop and nothing
+// outside the tree is read.
 func (s *scanner) path(root string) {
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+	walkRoot := root
+	if fi, err := os.Lstat(root); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		// WalkDir does not follow a link at its root: walk the target and
+		// name files by the path the user gave.
+		if target, err := filepath.EvalSymlinks(root); err == nil {
+			walkRoot = target
+		}
+	}
+	err := filepath.WalkDir(walkRoot, func(p string, d fs.DirEntry, err error) error {
+		name := p
+		if walkRoot != root {
+			name = root
+			if rel, err := filepath.Rel(walkRoot, p); err == nil && rel != "." {
+				name = filepath.Join(root, rel)
+			}
+		}
 		if err != nil {
-			s.fail(p, err)
+			s.fail(name, err)
 			return nil
 		}
 		if d.IsDir() {
-			if d.Name() == ".git" && p != root {
+			if d.Name() == ".git" && p != walkRoot {
 				return filepath.SkipDir
 			}
 			return nil
 		}
-		if !d.Type().IsRegular() && p != root {
+		if !d.Type().IsRegular() && p != walkRoot {
 			return nil // symlinks, sockets, devices found while walking
 		}
 		data, err := os.ReadFile(p)
 		if err != nil {
-			s.fail(p, err)
+			s.fail(name, err)
 			return nil
 		}
-		s.scan(p, data)
+		s.scan(name, data)
 		return nil
 	})
 	if err != nil {

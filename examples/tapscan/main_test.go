@@ -99,3 +99,54 @@ func TestRun(t *testing.T) {
 		})
 	}
 }
+
+func TestRunSymlink(t *testing.T) {
+	api := secret(t, token.KindAPI)
+	dir := t.TempDir()
+	target := filepath.Join(dir, "target")
+	require.NoError(t, os.MkdirAll(filepath.Join(target, "sub"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(target, "sub", "ci.env"), []byte("TOKEN="+api+"\n"), 0o600))
+	dirLink := filepath.Join(dir, "dirlink")
+	if err := os.Symlink(target, dirLink); err != nil {
+		t.Skipf("no symbolic links here: %v", err)
+	}
+	fileLink := filepath.Join(dir, "filelink")
+	require.NoError(t, os.Symlink(filepath.Join(target, "sub", "ci.env"), fileLink))
+	// A link inside the tree, back to its root, is skipped, not followed.
+	require.NoError(t, os.Symlink(target, filepath.Join(target, "sub", "loop")))
+	broken := filepath.Join(dir, "broken")
+	require.NoError(t, os.Symlink(filepath.Join(dir, "nope"), broken))
+
+	tests := []struct {
+		name    string
+		args    []string
+		want    []string
+		wantErr bool
+		code    int
+	}{
+		{name: "link to a directory", args: []string{dirLink}, code: 1,
+			want: []string{filepath.Join(dirLink, "sub", "ci.env") + ":1:7: tap_… secret (kind api)"}},
+		{name: "link to a directory, trailing slash", args: []string{dirLink + string(filepath.Separator)}, code: 1,
+			want: []string{filepath.Join(dirLink, "sub", "ci.env") + ":1:7: tap_… secret (kind api)"}},
+		{name: "link to a file", args: []string{fileLink}, code: 1,
+			want: []string{fileLink + ":1:7: tap_… secret (kind api)"}},
+		{name: "broken link", args: []string{broken}, code: 2, wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errs bytes.Buffer
+			code := run(tt.args, strings.NewReader(""), &out, &errs)
+			assert.Equal(t, tt.code, code)
+			var lines []string
+			if s := strings.TrimSpace(out.String()); s != "" {
+				lines = strings.Split(s, "\n")
+			}
+			assert.Equal(t, tt.want, lines)
+			if tt.wantErr {
+				assert.Contains(t, errs.String(), "tapscan: "+tt.args[0])
+			} else {
+				assert.Empty(t, errs.String())
+			}
+		})
+	}
+}
