@@ -21,7 +21,11 @@ var (
 
 // Implication declares that holding From grants To as well.
 type Implication struct {
-	From, To string
+	// From is the scope held; a name of the registry.
+	From string
+	// To is the scope that holding From grants as well; a name of the
+	// registry.
+	To string
 }
 
 // Registry is a fixed list of scope names and the implications between them.

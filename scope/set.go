@@ -19,6 +19,8 @@ var ErrSyntax = errors.New("scope: malformed scope string")
 // UnknownError reports a scope name that the registry does not know. It
 // matches [ErrUnknownScope] with [errors.Is].
 type UnknownError struct {
+	// Name is the unknown name as given, cut after 64 bytes and marked "…"
+	// when longer.
 	Name string
 }
 
@@ -207,9 +209,9 @@ func (s Set) Satisfies(required Set) bool {
 }
 
 // SatisfiesAny reports whether the set grants at least one of the scopes of
-// any, honouring implications. An empty any is never satisfied.
-func (s Set) SatisfiesAny(any Set) bool {
-	return any.bits&s.grants != 0 && s.r == any.r
+// candidates, honouring implications. Empty candidates are never satisfied.
+func (s Set) SatisfiesAny(candidates Set) bool {
+	return candidates.bits&s.grants != 0 && s.r == candidates.r
 }
 
 // Closure returns every scope the set grants: its members and all they
