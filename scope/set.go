@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/bits"
 	"strings"
+	"unicode/utf8"
 )
 
 // ErrUnknownScope is matched by every error about a scope name the registry
@@ -19,8 +20,8 @@ var ErrSyntax = errors.New("scope: malformed scope string")
 // UnknownError reports a scope name that the registry does not know. It
 // matches [ErrUnknownScope] with [errors.Is].
 type UnknownError struct {
-	// Name is the unknown name as given, cut after 64 bytes and marked "…"
-	// when longer.
+	// Name is the unknown name as given, cut after 64 bytes (on a UTF-8
+	// character boundary) and marked "…" when longer.
 	Name string
 }
 
@@ -33,9 +34,14 @@ func (e *UnknownError) Error() string {
 func (e *UnknownError) Is(target error) bool { return target == ErrUnknownScope }
 
 func unknown(name string) error {
-	// Quote at most a bounded prefix: the name is attacker input.
+	// Quote at most a bounded prefix: the name is attacker input. Cut
+	// before a UTF-8 character that straddles byte 64, not inside it.
 	if len(name) > 64 {
-		name = name[:64] + "…"
+		n := 64
+		for k := 1; k < utf8.UTFMax && !utf8.RuneStart(name[n]); k++ {
+			n--
+		}
+		name = name[:n] + "…"
 	}
 	return &UnknownError{Name: name}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -97,6 +98,34 @@ func TestParseUnknownNameBounded(t *testing.T) {
 	assert.Less(t, len(ue.Name), 100)
 	assert.True(t, strings.HasPrefix(long, strings.TrimSuffix(ue.Name, "…")))
 	assert.Less(t, len(err.Error()), 200)
+}
+
+// TestUnknownNameCutOnRune: a long unknown name is cut before a character
+// that straddles the cut, so the name in the error stays valid UTF-8.
+func TestUnknownNameCutOnRune(t *testing.T) {
+	tests := []struct {
+		name   string
+		in     string
+		wantAt int // bytes of in kept before "…"
+	}{
+		{"ASCII", strings.Repeat("x", 100), 64},
+		{"two-byte character across the cut", strings.Repeat("x", 63) + "é" + "tail", 63},
+		{"three-byte character across the cut", strings.Repeat("x", 62) + "€" + "tail", 62},
+		{"four-byte character across the cut", strings.Repeat("x", 61) + "🍵" + "tail", 61},
+		{"four-byte character ending at the cut", strings.Repeat("x", 60) + "🍵" + "tail", 64},
+		{"all multi-byte", strings.Repeat("é", 50), 64},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := scope.Default.New(tt.in)
+			require.ErrorIs(t, err, scope.ErrUnknownScope)
+			var ue *scope.UnknownError
+			require.True(t, errors.As(err, &ue))
+			assert.Equal(t, tt.in[:tt.wantAt]+"…", ue.Name)
+			assert.True(t, utf8.ValidString(ue.Name), "name %q is not valid UTF-8", ue.Name)
+			assert.True(t, utf8.ValidString(err.Error()))
+		})
+	}
 }
 
 // TestImplicationsOnlyDeclared covers S41: no prefix, glob or hierarchy
