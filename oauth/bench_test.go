@@ -8,7 +8,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -41,14 +40,6 @@ func benchRequest(method, target, auth, body string) *http.Request {
 // wrapper.
 func newBenchFx(b *testing.B) *fx {
 	return newFxWrapped(b, func(s store.Store) store.Store { return s.(*storetest.Faulty).Inner() })
-}
-
-// cpuTime is the process's user+system CPU time: on a shared machine the
-// wall-clock ns/op also counts time spent waiting for a core.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // reportCPU adds cpu-ns/op: process CPU time per operation, GC included.
