@@ -3,6 +3,7 @@ package demo
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -17,7 +18,10 @@ import (
 // same: a user manages only their own tokens; a new token's scopes are
 // within what the caller holds right now (a session holds the user's
 // permissions; an API token holds its own scopes, so a token never mints a
-// stronger one, nor one that outlives it); OAuth access tokens and clients cannot manage API tokens
+// stronger one, nor one that outlives it); an API token revokes or rotates
+// only the tokens it could have made itself (see [mayManage]), so a leaked
+// narrow or short-lived token cannot take over, or kill, the user's
+// stronger ones; OAuth access tokens and clients cannot manage API tokens
 // (a third-party app must not turn its short-lived grant into a long-lived
 // token).
 
@@ -64,8 +68,45 @@ var (
 	errTokenNotFound  = errors.New("token not found")
 )
 
+// beyondCallerError refuses an API token's revocation or rotation of a
+// token it could not have made (403).
+type beyondCallerError struct{ reason string }
+
+func (e *beyondCallerError) Error() string {
+	return "an API token can revoke or rotate only tokens it could have made itself: " + e.reason
+}
+
+// mayManage reports whether p may revoke or rotate target. A session (the
+// person, signed in) may manage any of the user's tokens. An API token may
+// manage only a token it could have made: scopes within its own and an
+// expiry no later than its own (a token that never expires only by one
+// that never expires either). Rotation keeps the target's scopes and
+// expiry, so this is also what keeps a short-lived or narrow token from
+// turning a stronger one into a secret it holds.
+func mayManage(p token.Principal, target store.Token) error {
+	if p.Kind != token.KindAPI {
+		return nil
+	}
+	if !p.Scopes.Satisfies(target.Scopes) {
+		return &beyondCallerError{fmt.Sprintf("its scopes (%s) are not within this token's (%s)", target.Scopes, p.Scopes.Minimal())}
+	}
+	if target.ExpiresAt.After(p.ExpiresAt) {
+		return &beyondCallerError{fmt.Sprintf("it expires %s, after this token (%s)", expiry(target.ExpiresAt), expiry(p.ExpiresAt))}
+	}
+	return nil
+}
+
+// expiry names an expiry for an error message.
+func expiry(t time.Time) string {
+	if t.Equal(token.Never) {
+		return "never"
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
 // canManageTokens reports whether p may list, create, revoke and rotate
-// API tokens of its user.
+// API tokens of its user at all; which ones it may revoke and rotate is
+// [mayManage]'s answer.
 func canManageTokens(p token.Principal) bool {
 	return p.UserID != "" && (p.Kind == token.KindSession || p.Kind == token.KindAPI)
 }
@@ -133,22 +174,37 @@ func (s *server) rotateToken(ctx context.Context, p token.Principal, id string) 
 	if err != nil {
 		return token.Secret{}, store.Token{}, err
 	}
+	if err := mayManage(p, old); err != nil {
+		return token.Secret{}, store.Token{}, err
+	}
 	if !p.Scopes.Satisfies(old.Scopes) {
 		return token.Secret{}, store.Token{}, invalid("you can rotate only tokens within your own scopes")
 	}
 	return s.tokens.Rotate(ctx, p.UserID, id, 0)
 }
 
+// revokeToken revokes one of the user's API tokens, if p may (see
+// [mayManage]).
 func (s *server) revokeToken(ctx context.Context, p token.Principal, id string) error {
+	t, err := s.ownToken(ctx, p.UserID, id)
+	if err != nil {
+		return err
+	}
+	if err := mayManage(p, t); err != nil {
+		return err
+	}
 	return s.tokens.RevokeForUser(ctx, p.UserID, id)
 }
 
 // tokenError answers an error of the token service.
 func (s *server) tokenError(w http.ResponseWriter, r *http.Request, err error) {
 	var ve *validationError
+	var be *beyondCallerError
 	switch {
 	case errors.As(err, &ve):
 		writeError(w, http.StatusBadRequest, "invalid_request", ve.Error())
+	case errors.As(err, &be):
+		writeError(w, http.StatusForbidden, "access_denied", be.Error())
 	case errors.Is(err, errTokenNotFound), errors.Is(err, store.ErrNotFound), errors.Is(err, token.ErrInvalid):
 		notFound(w, "token")
 	case errors.Is(err, token.ErrScopeExceeds):

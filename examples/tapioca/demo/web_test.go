@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"tapioca.dev/auth/scope"
+	"tapioca.dev/auth/store"
 	"tapioca.dev/auth/token"
 )
 
@@ -270,6 +271,118 @@ func TestTokenMintedByTokenExpiresNoLater(t *testing.T) {
 	var made newTokenView
 	require.NoError(t, json.Unmarshal([]byte(resp), &made))
 	assert.True(t, made.ExpiresAt.After(d.s.now().Add(364*24*time.Hour)))
+}
+
+// TestTokenCannotManageStrongerTokens: an API token revokes or rotates only
+// tokens it could have made itself, so a leaked narrow CI token can neither
+// kill the user's admin token nor rotate it (nor a longer-lived token of
+// the same scopes) into a secret the attacker holds. Listing stays allowed;
+// the person, signed in, manages every token.
+func TestTokenCannotManageStrongerTokens(t *testing.T) {
+	ctx := context.Background()
+	d := newDemo(t)
+	mk := func(name, scopes string, life time.Duration) (string, store.Token) {
+		sec, rec, err := d.s.tokens.Create(ctx, token.CreateRequest{
+			UserID: "user_alice", Name: name, Scopes: scope.Default.MustParse(scopes), ExpiresAt: d.s.now().Add(life),
+		})
+		require.NoError(t, err)
+		return sec.Reveal(), rec
+	}
+	day := 24 * time.Hour
+	adminSecret, admin := mk("admin", "admin:org", 365*day)
+	_, longRead := mk("long read", "read:tasks", 365*day)
+	ci, _ := mk("CI", "read:tasks", day)
+	_, shortRead := mk("short read", "read:tasks", day/2)
+
+	tests := []struct {
+		name   string
+		target store.Token
+		says   string
+	}{
+		{"stronger scopes", admin, "scopes (admin:org) are not within this token's (read:tasks)"},
+		{"same scopes, later expiry", longRead, "after this token"},
+	}
+	for _, tt := range tests {
+		for _, op := range []struct{ method, path string }{
+			{"DELETE", "/api/v1/tokens/" + tt.target.ID},
+			{"POST", "/api/v1/tokens/" + tt.target.ID + "/rotate"},
+		} {
+			t.Run(tt.name+"/"+op.method, func(t *testing.T) {
+				status, h, resp := d.do(op.method, op.path, ci, "")
+				require.Equal(t, http.StatusForbidden, status, resp)
+				assert.Contains(t, h.Get("Content-Type"), "application/json")
+				var e apiError
+				require.NoError(t, json.Unmarshal([]byte(resp), &e))
+				assert.Equal(t, "access_denied", e.Error)
+				assert.Contains(t, e.Description, tt.says)
+				all, err := d.s.tokens.List(ctx, "user_alice")
+				require.NoError(t, err)
+				for _, tok := range all {
+					if tok.ID == tt.target.ID {
+						assert.False(t, tok.Revoked(), "a refused request revoked the target")
+					}
+				}
+			})
+		}
+	}
+	status, _, _ := d.do("GET", "/api/v1/organization", adminSecret, "")
+	assert.Equal(t, http.StatusOK, status, "the admin token still works")
+	status, _, resp := d.do("GET", "/api/v1/tokens", ci, "")
+	require.Equal(t, http.StatusOK, status, resp)
+	assert.Contains(t, resp, admin.ID, "listing stays allowed")
+
+	// A token it could have made: narrower or equal scopes, no later expiry.
+	status, _, resp = d.do("POST", "/api/v1/tokens/"+shortRead.ID+"/rotate", ci, "")
+	require.Equal(t, http.StatusCreated, status, resp)
+	var rotated newTokenView
+	require.NoError(t, json.Unmarshal([]byte(resp), &rotated))
+	assert.True(t, rotated.ExpiresAt.Equal(shortRead.ExpiresAt), "rotation keeps the expiry")
+	status, _, resp = d.do("DELETE", "/api/v1/tokens/"+rotated.ID, ci, "")
+	assert.Equal(t, http.StatusNoContent, status, resp)
+
+	// The person, signed in, manages every token.
+	session, _, err := d.s.tokens.CreateSession(ctx, "user_alice")
+	require.NoError(t, err)
+	cookie := sessionCookie + "=" + session.Reveal()
+	status, _, resp = d.do("POST", "/api/v1/tokens/"+admin.ID+"/rotate", "", "", "Cookie", cookie)
+	assert.Equal(t, http.StatusCreated, status, resp)
+	status, _, resp = d.do("DELETE", "/api/v1/tokens/"+longRead.ID, "", "", "Cookie", cookie)
+	assert.Equal(t, http.StatusNoContent, status, resp)
+}
+
+func TestMayManage(t *testing.T) {
+	now := time.Date(2026, 1, 5, 12, 0, 0, 0, time.UTC)
+	read, admin := scope.Default.MustParse("read:tasks"), scope.Default.MustParse("admin:org read:tasks")
+	api := func(s scope.Set, exp time.Time) token.Principal {
+		return token.Principal{Kind: token.KindAPI, UserID: "user_alice", Scopes: s, ExpiresAt: exp}
+	}
+	tok := func(s scope.Set, exp time.Time) store.Token { return store.Token{Scopes: s, ExpiresAt: exp} }
+	tests := []struct {
+		name   string
+		caller token.Principal
+		target store.Token
+		ok     bool
+	}{
+		{"itself", api(read, now), tok(read, now), true},
+		{"narrower, sooner", api(admin, now), tok(read, now.Add(-time.Hour)), true},
+		{"stronger scopes", api(read, now), tok(admin, now), false},
+		{"later expiry", api(read, now), tok(read, now.Add(time.Second)), false},
+		{"never-expiring target, expiring caller", api(read, now), tok(read, token.Never), false},
+		{"never-expiring target, never-expiring caller", api(read, token.Never), tok(read, token.Never), true},
+		{"caller without expiry fails closed", api(read, time.Time{}), tok(read, now), false},
+		{"session", token.Principal{Kind: token.KindSession, UserID: "user_alice", Scopes: read}, tok(admin, token.Never), true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := mayManage(tt.caller, tt.target)
+			if tt.ok {
+				assert.NoError(t, err)
+				return
+			}
+			var be *beyondCallerError
+			assert.ErrorAs(t, err, &be)
+		})
+	}
 }
 
 // TestSecureCookie: served over TLS (an https issuer), the session cookie
