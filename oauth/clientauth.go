@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"time"
 	"unicode/utf8"
 	"unsafe"
 
@@ -278,9 +279,14 @@ var errClientAuth = oerr(ErrInvalidClient, "client authentication failed")
 // the client tried HTTP Basic, for the WWW-Authenticate challenge.
 //
 // An unknown client and a wrong secret take the same path and produce the
-// same error (SECURITY.md S19). Failures count against the client ID and
-// the remote address; over the limit every attempt is refused with 429
-// before any secret is compared (S26).
+// same error (SECURITY.md S19). Failures count against the remote address
+// and, when a secret was presented, against the client ID; over either
+// limit an attempt is refused with 429 before any secret is compared
+// (S26). A request without a secret guesses nothing, so it is never
+// refused by, nor counted against, the client ID's bucket: client IDs of
+// public clients ship in their apps, and anyone could otherwise lock a
+// public client out. A secret presented for a public client is a failure
+// that counts against the remote address only, for the same reason.
 func (s *Server) authenticateClient(r *http.Request, f *form) (c store.Client, basic bool, err error) {
 	var id, secret string
 	hdr := r.Header["Authorization"]
@@ -323,13 +329,22 @@ func (s *Server) authenticateClient(r *http.Request, f *form) (c store.Client, b
 	now := s.now()
 	// The check and the record of a failure bracket the lookup and the
 	// comparison, so attempts in flight at once count against the limit.
-	cwait, cb := s.clientLimit.begin(id, now)
+	// Only an attempt with a secret takes part in the client ID's bucket;
+	// whether the client is public is known after the lookup, and then the
+	// attempt leaves the bucket without counting (clientFailed stays
+	// false), so an unknown client and a wrong secret still take one path.
+	var cwait time.Duration
+	var cb *bucket
+	limitClient := secret != ""
+	if limitClient {
+		cwait, cb = s.clientLimit.begin(id, now)
+	}
 	akey := addrKey(addr)
 	await, ab := s.addrLimit.begin(akey, now)
-	failed := false
+	failed, clientFailed := false, false
 	defer func() {
-		if cwait == 0 {
-			s.clientLimit.end(id, cb, now, failed)
+		if limitClient && cwait == 0 {
+			s.clientLimit.end(id, cb, now, clientFailed)
 		}
 		if await == 0 {
 			s.addrLimit.end(akey, ab, now, failed)
@@ -366,6 +381,7 @@ func (s *Server) authenticateClient(r *http.Request, f *form) (c store.Client, b
 	}
 	if ok != 1 {
 		failed = true
+		clientFailed = !(known && c.Public)
 		client := "unknown"
 		if known {
 			client = c.ID

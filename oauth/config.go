@@ -192,10 +192,15 @@ type Config struct {
 	// FailedAuthBurst and FailedAuthInterval rate limit failed client
 	// authentications per client ID and per remote address: Burst
 	// failures, then one per Interval (429 with Retry-After). Zero means
-	// the defaults. The remote address is r.RemoteAddr (an IPv6 address
-	// counts by its /64 prefix): behind a proxy, set it from the forwarded
-	// header before the Server sees the request.
-	FailedAuthBurst    int
+	// the defaults. A failure counts against the client ID only when a
+	// secret was presented for a client that is not public; a public
+	// client's own requests (without a secret) are never refused by it.
+	// The remote address is r.RemoteAddr (an IPv6 address counts by its
+	// /64 prefix): behind a proxy, set it from the forwarded header before
+	// the Server sees the request.
+	FailedAuthBurst int
+	// FailedAuthInterval: see FailedAuthBurst; 0 means
+	// DefaultFailedAuthInterval.
 	FailedAuthInterval time.Duration
 	// RateLimitKeys bounds the rate limiter's memory: how many client IDs
 	// and remote addresses it tracks; 0 means DefaultRateLimitKeys.

@@ -49,7 +49,11 @@
 // §5.1.2.2), so authenticating a client costs one SHA-256, not a bcrypt.
 // An unknown client and a wrong secret get byte-identical answers; failed
 // authentications are rate limited per client ID and per remote address
-// (429 with Retry-After).
+// (429 with Retry-After; RFC 6749 §2.3.1 asks for protection against
+// brute force). Only an attempt that presents a secret counts against a
+// client ID, and never for a public client: its ID is public, so a made-up
+// secret for it counts against the sender's address alone, and nobody can
+// lock a public client out.
 //
 // # Login and consent
 //

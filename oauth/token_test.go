@@ -584,6 +584,119 @@ func TestS26FailedAuthRateLimited(t *testing.T) {
 	})
 }
 
+// S26 without a lockout: a public client's ID ships in its app, so anyone
+// can present it with a made-up secret. Those failures count against the
+// sender's address only; the client's own bucket is never drained, and its
+// legitimate requests without a secret (the "none" method) are never
+// refused. Confidential clients stay limited per client ID.
+func TestS26PublicClientCannotBeLockedOut(t *testing.T) {
+	sendAs := func(f *fx, addr string, form url.Values, basic string) *httptest.ResponseRecorder {
+		r := formRequest(http.MethodPost, "/oauth/token", form.Encode())
+		if basic != "" {
+			r.Header.Set("Authorization", basic)
+		}
+		r.RemoteAddr = addr
+		return f.serve(r)
+	}
+	attack := func(f *fx, c clientFx, grant url.Values) {
+		// Three times the burst, each from its own address so no address
+		// is limited; half as client_secret_post, half as Basic.
+		for i := range 3 * oauth.DefaultFailedAuthBurst {
+			form := url.Values{}
+			for k, v := range grant {
+				form[k] = v
+			}
+			basic := ""
+			if i%2 == 0 {
+				form.Set("client_id", c.id)
+				form.Set("client_secret", "x")
+			} else {
+				basic = basicHeader(c.id, "x")
+			}
+			w := sendAs(f, "192.0.2."+strconv.Itoa(i)+":1234", form, basic)
+			requireError(t, w, http.StatusUnauthorized, oauth.ErrInvalidClient)
+		}
+	}
+
+	t.Run("public refresh after attack from many addresses", func(t *testing.T) {
+		f := newFx(t)
+		tr := f.grant(f.spa, cliRedirect, "read:tasks", alice)
+		attack(f, f.spa, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"tap_refresh_x"}})
+		w := sendAs(f, "198.51.100.7:1", url.Values{
+			"grant_type": {"refresh_token"}, "refresh_token": {tr.RefreshToken}, "client_id": {f.spa.id},
+		}, "")
+		decodeTokens(t, w)
+	})
+	t.Run("public code exchange after attack from many addresses", func(t *testing.T) {
+		f := newFx(t)
+		code := f.code(f.spa, cliRedirect, "read:tasks", alice)
+		attack(f, f.spa, url.Values{"grant_type": {"authorization_code"}})
+		w := sendAs(f, "198.51.100.7:1", url.Values{
+			"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {cliRedirect},
+			"code_verifier": {verifier}, "client_id": {f.spa.id},
+		}, "")
+		decodeTokens(t, w)
+	})
+	t.Run("a secret for a public client counts against the address", func(t *testing.T) {
+		f := newFx(t)
+		tr := f.grant(f.spa, cliRedirect, "read:tasks", alice)
+		bad := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tr.RefreshToken},
+			"client_id": {f.spa.id}, "client_secret": {"x"}}
+		for range oauth.DefaultFailedAuthBurst {
+			requireError(t, sendAs(f, "203.0.113.9:1", bad, ""), http.StatusUnauthorized, oauth.ErrInvalidClient)
+		}
+		good := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tr.RefreshToken}, "client_id": {f.spa.id}}
+		w := sendAs(f, "203.0.113.9:2", good, "")
+		require.Equal(t, http.StatusTooManyRequests, w.Code, w.Body.String())
+		assert.NotEmpty(t, w.Header().Get("Retry-After"))
+		assert.NotContains(t, w.Body.String(), "access_token")
+		decodeTokens(t, sendAs(f, "203.0.113.10:1", good, ""))
+	})
+	t.Run("confidential clients stay limited per client", func(t *testing.T) {
+		for _, method := range []string{"client_secret_post", "client_secret_basic"} {
+			t.Run(method, func(t *testing.T) {
+				f := newFx(t)
+				tr := f.grant(f.web, webRedirect, "write:tasks", alice)
+				refresh := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tr.RefreshToken}}
+				for i := range oauth.DefaultFailedAuthBurst {
+					form, basic := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"tap_refresh_x"}}, ""
+					if method == "client_secret_post" {
+						form.Set("client_id", f.web.id)
+						form.Set("client_secret", "wrong")
+					} else {
+						basic = basicHeader(f.web.id, "wrong")
+					}
+					requireError(t, sendAs(f, "192.0.2."+strconv.Itoa(i)+":1", form, basic),
+						http.StatusUnauthorized, oauth.ErrInvalidClient)
+				}
+				// The right secret from a fresh address is refused too.
+				w := sendAs(f, "198.51.100.7:1", refresh, basicHeader(f.web.id, f.web.secret))
+				require.Equal(t, http.StatusTooManyRequests, w.Code, w.Body.String())
+				ra, err := strconv.Atoi(w.Header().Get("Retry-After"))
+				require.NoError(t, err)
+				assert.Equal(t, 6, ra)
+				assert.NotContains(t, w.Body.String(), "access_token")
+				f.clock.Advance(oauth.DefaultFailedAuthInterval)
+				decodeTokens(t, sendAs(f, "198.51.100.7:1", refresh, basicHeader(f.web.id, f.web.secret)))
+			})
+		}
+	})
+	t.Run("unknown client and wrong secret still alike", func(t *testing.T) {
+		f := newFx(t)
+		post := func(id, addr string) *httptest.ResponseRecorder {
+			return sendAs(f, addr, url.Values{"grant_type": {"client_credentials"}, "scope": {"read:tasks"},
+				"client_id": {id}, "client_secret": {"wrong"}}, "")
+		}
+		for i := range oauth.DefaultFailedAuthBurst + 2 {
+			a := post("ghost", "192.0.2."+strconv.Itoa(i)+":1")
+			b := post("svc", "198.51.100."+strconv.Itoa(i)+":1")
+			require.Equal(t, a.Code, b.Code, "attempt %d", i)
+			require.Equal(t, a.Body.String(), b.Body.String())
+			require.Equal(t, a.Header(), b.Header())
+		}
+	})
+}
+
 // S22 with S46: when a replay got its revocation in before the first
 // redemption stored its tokens, the first redemption revokes them itself;
 // if that revocation fails, it hands out nothing.
