@@ -42,7 +42,9 @@
 //     refresh token; a rotated-out token reports [ErrReused] (refresh token
 //     rotation and reuse detection, RFC 9700 §4.14.2).
 //   - Revocations are idempotent and final (RFC 7009 §2): revoking twice
-//     succeeds, and no clock change revives a revoked record.
+//     succeeds, and no clock change revives a revoked record. A zero time
+//     never turns a revocation into a no-op: it is recorded as the Unix
+//     epoch.
 //   - [Deprovisioner.RevokeUser] revokes everything of a user in one call,
 //     and nothing revoked ever comes back.
 //

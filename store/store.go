@@ -185,18 +185,20 @@ type Tokens interface {
 	// RevokeToken marks the token revoked at the given time. Not found →
 	// ErrNotFound. Idempotent: revoking a revoked token succeeds and keeps
 	// the first RevokedAt. A revoked token stays revoked whatever the
-	// clock says: revocation is state, not time.
+	// clock says: revocation is state, not time. A zero at still revokes:
+	// the store records the Unix epoch as RevokedAt.
 	RevokeToken(ctx context.Context, id string, at time.Time) error
 
 	// ExpireToken moves the token's ExpiresAt earlier, to at, when at is
 	// before the recorded ExpiresAt; it never moves it later. Not found →
-	// ErrNotFound. Rotation with a grace period uses it to end the old
-	// token's life at the end of the grace period.
+	// ErrNotFound. A zero at stands for the Unix epoch: the token expires.
+	// Rotation with a grace period uses it to end the old token's life at
+	// the end of the grace period.
 	ExpireToken(ctx context.Context, id string, at time.Time) error
 
 	// TouchToken records a use of the token at the given time (LastUsedAt).
-	// Not found → ErrNotFound. A touch earlier than the recorded one is
-	// ignored.
+	// Not found → ErrNotFound. A touch earlier than the recorded one, or at
+	// the zero time, is ignored.
 	TouchToken(ctx context.Context, id string, at time.Time) error
 }
 
@@ -225,8 +227,9 @@ type Families interface {
 	// RotateFamily is a compare-and-swap: if presented is the family's
 	// Current hash, it sets Current to next, increments Rotations, marks
 	// the token whose hash is presented revoked at the given time, and
-	// returns the updated family. Of any number of concurrent rotations
-	// with one presented hash exactly one succeeds. Otherwise:
+	// returns the updated family. A zero at revokes the presented token at
+	// the Unix epoch. Of any number of concurrent rotations with one
+	// presented hash exactly one succeeds. Otherwise:
 	//   - unknown family → ErrNotFound;
 	//   - revoked family → ErrRevoked;
 	//   - presented is not Current (a rotated-out token) → ErrReused; the
@@ -234,9 +237,10 @@ type Families interface {
 	RotateFamily(ctx context.Context, id string, presented, next Hash, at time.Time) (Family, error)
 
 	// RevokeFamily revokes the family and every token whose FamilyID is id
-	// (its access and refresh tokens), at the given time. Idempotent; it
-	// succeeds when no family record exists, still revoking the tokens
-	// that name it (a code redeemed without a refresh token).
+	// (its access and refresh tokens), at the given time; a zero at still
+	// revokes, at the Unix epoch. Idempotent; it succeeds when no family
+	// record exists, still revoking the tokens that name it (a code
+	// redeemed without a refresh token).
 	RevokeFamily(ctx context.Context, id string, at time.Time) error
 }
 
@@ -259,8 +263,9 @@ type Users interface {
 type Deprovisioner interface {
 	// RevokeUser revokes, at the given time, every token of the user (API,
 	// access, refresh, session), every refresh family of the user, and makes
-	// every unredeemed code of the user unredeemable. Idempotent; an unknown
-	// user is not an error. Nothing it revoked is revived later, whatever
+	// every unredeemed code of the user unredeemable; a zero at still
+	// revokes, at the Unix epoch. Idempotent; an unknown user is not an
+	// error. Nothing it revoked is revived later, whatever
 	// the directory says.
 	RevokeUser(ctx context.Context, userID string, at time.Time) error
 }

@@ -115,12 +115,25 @@ func New() *Store {
 }
 
 // Time encoding: int64 nanoseconds since the Unix epoch, 0 for the zero
-// time, clamped to the representable range.
+// time, clamped to the representable range. The epoch itself is stored as
+// 1 and 1 reads back as the epoch, so the epoch round-trips (and the
+// instant one nanosecond after it reads back a nanosecond early).
 
 var (
 	minTime = time.Unix(0, math.MinInt64+1)
 	maxTime = time.Unix(0, math.MaxInt64)
+	epoch   = time.Unix(0, 0).UTC()
 )
+
+// orEpoch returns at, or the epoch for the zero time: what a revocation or
+// an expiry records, since a zero RevokedAt would mean "not revoked" (the
+// contract of package store: a zero time still revokes).
+func orEpoch(at time.Time) time.Time {
+	if at.IsZero() {
+		return epoch
+	}
+	return at
+}
 
 func fromTime(t time.Time) int64 {
 	switch {
@@ -139,8 +152,11 @@ func fromTime(t time.Time) int64 {
 }
 
 func toTime(n int64) time.Time {
-	if n == 0 {
+	switch n {
+	case 0:
 		return time.Time{}
+	case 1:
+		return epoch
 	}
 	return time.Unix(0, n).UTC()
 }
@@ -317,15 +333,16 @@ func revoke(r *tokenRec, at int64) {
 	}
 }
 
-// RevokeToken implements [store.Tokens].
+// RevokeToken implements [store.Tokens]. A zero at revokes at the epoch.
 func (s *Store) RevokeToken(ctx context.Context, id string, at time.Time) error {
-	n := fromTime(at)
+	n := fromTime(orEpoch(at))
 	return s.update(ctx, id, func(r *tokenRec) { revoke(r, n) })
 }
 
-// ExpireToken implements [store.Tokens].
+// ExpireToken implements [store.Tokens]. A zero at expires the token at
+// the epoch.
 func (s *Store) ExpireToken(ctx context.Context, id string, at time.Time) error {
-	n := fromTime(at)
+	n := fromTime(orEpoch(at))
 	return s.update(ctx, id, func(r *tokenRec) {
 		if n < r.expires {
 			r.expires = n
@@ -418,22 +435,25 @@ func (s *Store) RotateFamily(ctx context.Context, id string, presented, next sto
 	f.Current = next
 	f.Rotations++
 	if i := s.findHash(&presented); i >= 0 {
-		revoke(s.rec(i), fromTime(at))
+		revoke(s.rec(i), fromTime(orEpoch(at)))
 	}
 	return *f, nil
 }
 
-// RevokeFamily implements [store.Families].
+// RevokeFamily implements [store.Families]. A zero at revokes at the
+// epoch.
 func (s *Store) RevokeFamily(ctx context.Context, id string, at time.Time) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.revokeFamily(id, at)
+	s.revokeFamily(id, orEpoch(at))
 	return nil
 }
 
+// revokeFamily revokes the family and its tokens at at, which is not the
+// zero time. Callers hold the write lock.
 func (s *Store) revokeFamily(id string, at time.Time) {
 	if f, ok := s.families[id]; ok && !f.Revoked() {
 		f.RevokedAt = at
@@ -446,7 +466,8 @@ func (s *Store) revokeFamily(id string, at time.Time) {
 
 // RevokeUser implements [store.Deprovisioner]. It deletes the user's
 // codes, consumed or not: the families their redemptions started are
-// revoked with the user's other families and tokens.
+// revoked with the user's other families and tokens. A zero at revokes at
+// the epoch.
 func (s *Store) RevokeUser(ctx context.Context, userID string, at time.Time) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -454,6 +475,7 @@ func (s *Store) RevokeUser(ctx context.Context, userID string, at time.Time) err
 	if userID == "" {
 		return nil
 	}
+	at = orEpoch(at)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n := fromTime(at)

@@ -38,7 +38,7 @@ func (s *Store) RotateFamily(ctx context.Context, id string, presented, next sto
 			UPDATE tapioca_tokens SET revoked_at = $4
 			WHERE hash = $2 AND revoked_at IS NULL AND EXISTS (SELECT 1 FROM f)
 		)
-		SELECT `+familyColumns+` FROM f`, id, presented[:], next[:], ts(at)))
+		SELECT `+familyColumns+` FROM f`, id, presented[:], next[:], stamp(at)))
 	if err == nil {
 		return f, nil
 	}
@@ -59,43 +59,47 @@ func (s *Store) RotateFamily(ctx context.Context, id string, presented, next sto
 }
 
 // RevokeFamily revokes the family and every token of it, in one
-// transaction. Idempotent; a missing family is not an error (its tokens are
-// still revoked).
+// transaction, at the given time (the epoch for the zero time).
+// Idempotent; a missing family is not an error (its tokens are still
+// revoked).
 func (s *Store) RevokeFamily(ctx context.Context, id string, at time.Time) error {
+	when := stamp(at)
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		// Families before tokens, the order every writer locks them in.
 		if _, err := tx.Exec(ctx, `UPDATE tapioca_families SET revoked_at = $2
-			WHERE id = $1 AND revoked_at IS NULL`, id, ts(at)); err != nil {
+			WHERE id = $1 AND revoked_at IS NULL`, id, when); err != nil {
 			return err
 		}
 		_, err := tx.Exec(ctx, `UPDATE tapioca_tokens SET revoked_at = $2
-			WHERE family_id = $1 AND family_id <> '' AND revoked_at IS NULL`, id, ts(at))
+			WHERE family_id = $1 AND family_id <> '' AND revoked_at IS NULL`, id, when)
 		return err
 	})
 	return wrap("revoke family "+id, err)
 }
 
 // RevokeUser revokes, in one transaction, every refresh family, every
-// token and every unredeemed code of the user. Idempotent; an unknown user
-// is not an error, nor is the empty
-// ID, which names no user. Nothing revoked is ever un-revoked by this store.
+// token and every unredeemed code of the user, at the given time (the
+// epoch for the zero time). Idempotent; an unknown user is not an error,
+// nor is the empty ID, which names no user. Nothing revoked is ever
+// un-revoked by this store.
 func (s *Store) RevokeUser(ctx context.Context, userID string, at time.Time) error {
 	if userID == "" {
 		// No user: client_credentials tokens have an empty UserID and
 		// must not be caught by it.
 		return nil
 	}
+	when := stamp(at)
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `UPDATE tapioca_families SET revoked_at = $2
-			WHERE user_id = $1 AND revoked_at IS NULL`, userID, ts(at)); err != nil {
+			WHERE user_id = $1 AND revoked_at IS NULL`, userID, when); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `UPDATE tapioca_tokens SET revoked_at = $2
-			WHERE user_id = $1 AND revoked_at IS NULL`, userID, ts(at)); err != nil {
+			WHERE user_id = $1 AND revoked_at IS NULL`, userID, when); err != nil {
 			return err
 		}
 		_, err := tx.Exec(ctx, `UPDATE tapioca_codes SET revoked_at = $2
-			WHERE user_id = $1 AND revoked_at IS NULL`, userID, ts(at))
+			WHERE user_id = $1 AND revoked_at IS NULL`, userID, when)
 		return err
 	})
 	return wrap("revoke user "+userID, err)

@@ -16,6 +16,20 @@ func ts(t time.Time) pgtype.Timestamptz {
 	return pgtype.Timestamptz{Time: t, Valid: !t.IsZero()}
 }
 
+// epoch is what a revocation or an expiry given the zero time records: the
+// zero time would be NULL, "not revoked" (package store: a zero time still
+// revokes).
+var epoch = time.Unix(0, 0).UTC()
+
+// stamp encodes the time of a revocation or an expiry: at, or the epoch
+// for the zero time; never NULL.
+func stamp(at time.Time) pgtype.Timestamptz {
+	if at.IsZero() {
+		at = epoch
+	}
+	return ts(at)
+}
+
 // tm decodes an optional time: NULL is the zero time. Times come back in
 // UTC.
 func tm(t pgtype.Timestamptz) time.Time {

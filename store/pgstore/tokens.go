@@ -53,10 +53,11 @@ func (s *Store) ListTokens(ctx context.Context, userID string) ([]store.Token, e
 	return out, nil
 }
 
-// RevokeToken marks the token revoked at the given time, keeping the first
-// revocation time. Not found → ErrNotFound.
+// RevokeToken marks the token revoked at the given time (the epoch for
+// the zero time), keeping the first revocation time. Not found →
+// ErrNotFound.
 func (s *Store) RevokeToken(ctx context.Context, id string, at time.Time) error {
-	tag, err := s.pool.Exec(ctx, `UPDATE tapioca_tokens SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1`, id, ts(at))
+	tag, err := s.pool.Exec(ctx, `UPDATE tapioca_tokens SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1`, id, stamp(at))
 	if err != nil {
 		return wrap("revoke token "+id, err)
 	}
@@ -66,11 +67,11 @@ func (s *Store) RevokeToken(ctx context.Context, id string, at time.Time) error 
 	return nil
 }
 
-// ExpireToken moves the token's ExpiresAt earlier, to at; never later.
-// Not found → ErrNotFound.
+// ExpireToken moves the token's ExpiresAt earlier, to at (the epoch for
+// the zero time); never later. Not found → ErrNotFound.
 func (s *Store) ExpireToken(ctx context.Context, id string, at time.Time) error {
 	tag, err := s.pool.Exec(ctx, `UPDATE tapioca_tokens SET expires_at = $2
-		WHERE id = $1 AND (expires_at IS NULL OR expires_at > $2)`, id, ts(at))
+		WHERE id = $1 AND (expires_at IS NULL OR expires_at > $2)`, id, stamp(at))
 	if err != nil {
 		return wrap("expire token "+id, err)
 	}

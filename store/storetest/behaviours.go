@@ -550,6 +550,58 @@ func testDeprovision(h *harness) {
 	h.noErr("ConsumeCode of another user", err)
 }
 
+// testZeroTime: a revocation given the zero time still revokes (it is
+// recorded as the Unix epoch), and so does the revocation of the presented
+// token in a rotation; ExpireToken given the zero time ends the token at
+// the epoch. A zero time must never turn a revocation into a no-op.
+func testZeroTime(h *harness) {
+	var zero time.Time
+	u, c := h.user(), h.client()
+
+	tok := h.create(h.token(u, c, store.KindAPI))
+	h.noErr("RevokeToken(zero time)", h.s.RevokeToken(h.ctx, tok.ID, zero))
+	h.noErr("RevokeToken again", h.s.RevokeToken(h.ctx, tok.ID, t0.Add(time.Hour)))
+	if got := h.lookup(tok); !got.RevokedAt.Equal(epoch) {
+		h.t.Errorf("RevokeToken(zero time): RevokedAt = %v, want the epoch %v and kept", got.RevokedAt, epoch)
+	}
+
+	exp := h.create(h.token(u, c, store.KindAPI))
+	h.noErr("ExpireToken(zero time)", h.s.ExpireToken(h.ctx, exp.ID, zero))
+	if got := h.lookup(exp); !got.ExpiresAt.Equal(epoch) {
+		h.t.Errorf("ExpireToken(zero time): ExpiresAt = %v, want the epoch %v", got.ExpiresAt, epoch)
+	}
+
+	f, rt := h.family(u, c)
+	_, err := h.s.RotateFamily(h.ctx, f.ID, rt.Hash, h.hash(), zero)
+	h.noErr("RotateFamily(zero time)", err)
+	if got := h.lookup(rt); !got.RevokedAt.Equal(epoch) {
+		h.t.Errorf("RotateFamily(zero time): presented token RevokedAt = %v, want the epoch %v", got.RevokedAt, epoch)
+	}
+
+	f, rt = h.family(u, c)
+	h.noErr("RevokeFamily(zero time)", h.s.RevokeFamily(h.ctx, f.ID, zero))
+	if got := h.lookup(rt); !got.RevokedAt.Equal(epoch) {
+		h.t.Errorf("RevokeFamily(zero time): token RevokedAt = %v, want the epoch %v", got.RevokedAt, epoch)
+	}
+	_, err = h.s.RotateFamily(h.ctx, f.ID, f.Current, h.hash(), t0.Add(time.Minute))
+	h.wantErr("RotateFamily after RevokeFamily(zero time)", err, store.ErrRevoked)
+
+	gone := h.user()
+	goneTok := h.create(h.token(gone, c, store.KindSession))
+	goneFam, goneRT := h.family(gone, c)
+	goneCode := h.save(h.code(gone, c))
+	h.noErr("RevokeUser(zero time)", h.s.RevokeUser(h.ctx, gone.ID, zero))
+	for _, tok := range []store.Token{goneTok, goneRT} {
+		if got := h.lookup(tok); !got.RevokedAt.Equal(epoch) {
+			h.t.Errorf("RevokeUser(zero time): %s token RevokedAt = %v, want the epoch %v", tok.Kind, got.RevokedAt, epoch)
+		}
+	}
+	_, err = h.s.RotateFamily(h.ctx, goneFam.ID, goneFam.Current, h.hash(), t0.Add(time.Minute))
+	h.wantErr("RotateFamily after RevokeUser(zero time)", err, store.ErrRevoked)
+	_, err = h.s.ConsumeCode(h.ctx, goneCode.Hash, t0.Add(time.Second))
+	h.wantErr("ConsumeCode after RevokeUser(zero time)", err, store.ErrNotFound)
+}
+
 // testCopies: records returned by the store are copies; changing them, or
 // the values passed in, changes nothing stored.
 func testCopies(h *harness) {

@@ -53,7 +53,8 @@ var mutants = []struct {
 	{"ConsumeTwice", []string{"CodeConsumedOnce", "CodeConcurrent"}},
 	{"ReuseRotates", []string{"RefreshReuse", "RefreshConcurrent"}},
 	{"RevokedIsReused", []string{"RevokeFamily", "RevokedFamilyRotate", "Deprovision"}},
-	{"RevokeUserNoop", []string{"Deprovision"}},
+	{"RevokeUserNoop", []string{"Deprovision", "ZeroTime"}},
+	{"ZeroTimeRevokesNothing", []string{"ZeroTime"}},
 	{"SharedClientSlices", []string{"Copies"}},
 	{"SweepPastLimit", []string{"Sweeper"}},
 }
@@ -131,10 +132,24 @@ func (m *mutant) RotateFamily(ctx context.Context, id string, presented, next st
 }
 
 func (m *mutant) RevokeUser(ctx context.Context, userID string, at time.Time) error {
-	if m.kind == "RevokeUserNoop" {
+	if m.kind == "RevokeUserNoop" || (m.kind == "ZeroTimeRevokesNothing" && at.IsZero()) {
 		return nil
 	}
 	return m.Store.RevokeUser(ctx, userID, at)
+}
+
+func (m *mutant) RevokeToken(ctx context.Context, id string, at time.Time) error {
+	if m.kind == "ZeroTimeRevokesNothing" && at.IsZero() {
+		return nil
+	}
+	return m.Store.RevokeToken(ctx, id, at)
+}
+
+func (m *mutant) RevokeFamily(ctx context.Context, id string, at time.Time) error {
+	if m.kind == "ZeroTimeRevokesNothing" && at.IsZero() {
+		return nil
+	}
+	return m.Store.RevokeFamily(ctx, id, at)
 }
 
 func (m *mutant) Client(ctx context.Context, id string) (store.Client, error) {

@@ -35,8 +35,12 @@ type Fixtures interface {
 const Concurrency = 50
 
 // t0 is the suite's fixed "now". Every timestamp is t0 plus or minus whole
-// seconds.
+// seconds, except the zero time and the Unix epoch of the ZeroTime
+// behaviour.
 var t0 = time.Date(2026, time.March, 1, 12, 0, 0, 0, time.UTC)
+
+// epoch is what a revocation or expiry given the zero time records.
+var epoch = time.Unix(0, 0).UTC()
 
 // Test runs the conformance suite: one subtest per behaviour, each with a
 // store from newStore. See the package documentation for how to call it.
@@ -81,6 +85,7 @@ var behaviours = []struct {
 	{"RevokeFamilyWithoutRecord", testRevokeFamilyWithoutRecord},
 	{"RevokedFamilyRotate", testRevokedFamilyRotate},
 	{"Deprovision", testDeprovision},
+	{"ZeroTime", testZeroTime},
 	{"Copies", testCopies},
 	{"Sweeper", testSweeper},
 	{"ClientLister", testClientLister},
