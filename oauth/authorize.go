@@ -387,9 +387,12 @@ func (s *Server) issueCode(ctx context.Context, a *authzRequest, u store.User, g
 		return token.Secret{}, err
 	}
 	now := s.now()
+	// The record outlives the request (memstore keeps it until it
+	// expires): redirect_uri and code_challenge are copied, as they may
+	// point into the request's query or body and would pin all of it.
 	err = s.st.SaveCode(ctx, store.Code{
 		Hash: token.Hash(code.Reveal()), ClientID: a.client.ID, UserID: u.ID, OrgID: u.OrgID,
-		RedirectURI: a.redirectURI, Scopes: granted, Challenge: a.challenge, FamilyID: family,
+		RedirectURI: strings.Clone(a.redirectURI), Scopes: granted, Challenge: strings.Clone(a.challenge), FamilyID: family,
 		CreatedAt: now, ExpiresAt: now.Add(s.codeLife),
 	})
 	if err != nil {

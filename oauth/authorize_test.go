@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -390,6 +391,37 @@ func TestS14CodeProperties(t *testing.T) {
 	// A longer lifetime than 10 minutes is refused.
 	_, err = oauth.NewServer(oauth.Config{Issuer: issuer, Store: f.st, Tokens: f.tokens, Host: fakeHost{}, CodeLifetime: 10*time.Minute + 1})
 	require.Error(t, err)
+}
+
+// A stored code outlives the request, so it holds copies of what it keeps
+// from the query: the parser shares memory with the query, and a code
+// pointing into it would pin the whole query (up to the header limit) for
+// the code's lifetime.
+func TestCodeRecordDoesNotPinTheQuery(t *testing.T) {
+	spy := &savedCodes{}
+	f := newFx(t, func(c *oauth.Config) {
+		spy.Store = c.Store
+		c.Store = spy
+	})
+	require.NoError(t, f.consents.RememberConsent(t.Context(), alice, f.spa.id, scope.MustParse("read:tasks")))
+	// Nothing escaped, so nothing needs decoding: the parsed values are
+	// pieces of the query itself.
+	raw := "response_type=code&client_id=spa&redirect_uri=" + cliRedirect + "&state=" + state +
+		"&code_challenge=" + challenge + "&code_challenge_method=S256&scope=read:tasks&pad=" + strings.Repeat("x", 4<<10)
+	r := httptest.NewRequest(http.MethodGet, "/oauth/authorize?"+raw, nil)
+	r.Header.Set(sessionHd, alice)
+	w := f.serve(r)
+	require.Equal(t, http.StatusFound, w.Code, w.Body.String())
+	require.Len(t, spy.codes, 1)
+	c := spy.codes[0]
+	require.Equal(t, cliRedirect, c.RedirectURI)
+	require.Equal(t, challenge, c.Challenge)
+	q := r.URL.RawQuery
+	lo := uintptr(unsafe.Pointer(unsafe.StringData(q)))
+	for _, v := range []string{c.RedirectURI, c.Challenge} {
+		p := uintptr(unsafe.Pointer(unsafe.StringData(v)))
+		assert.False(t, p >= lo && p < lo+uintptr(len(q)), "the stored code's %q points into the request's query", v)
+	}
 }
 
 // consentPost shows the consent page as user and submits its form with

@@ -63,6 +63,10 @@ var errBadForm = oerr(ErrInvalidRequest, "malformed request")
 // parses the body. Duplicated known parameters, bad escapes, control
 // characters and invalid UTF-8 → invalid_request; empty parameters count as
 // absent; unknown ones are ignored (RFC 6749 §3.1, §3.2).
+//
+// The form's strings share memory with the body buffer: anything kept
+// after the request (a map key, a stored record) must be a copy
+// ([strings.Clone]), or it pins the whole body.
 func readForm(w http.ResponseWriter, r *http.Request) (form, error) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
@@ -240,7 +244,8 @@ func cleanValue(v string) bool {
 
 // parseBasic decodes client_secret_basic credentials (RFC 6749 §2.3.1):
 // "Basic " + base64(urlencode(id) ":" urlencode(secret)). The scheme is
-// case-insensitive.
+// case-insensitive. Like readForm's, the strings share memory with the
+// decoded header: copy what outlives the request.
 func parseBasic(h string) (id, secret string, ok bool) {
 	const prefix = "basic "
 	if len(h) <= len(prefix) || !strings.EqualFold(h[:len(prefix)], prefix) {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -132,4 +133,36 @@ func TestLimiterInFlight(t *testing.T) {
 	w, b1 = l.begin("a", now.Add(time.Second))
 	assert.Zero(t, w)
 	assert.Nil(t, b1)
+}
+
+// The limiter's maps outlive the request, so they hold copies of their
+// keys: a client ID parsed without copying from a request body (or from a
+// Basic header) must not pin the whole body.
+func TestLimiterKeysDoNotPinInput(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	within := func(k, in string) bool {
+		p, lo := uintptr(unsafe.Pointer(unsafe.StringData(k))), uintptr(unsafe.Pointer(unsafe.StringData(in)))
+		return p >= lo && p < lo+uintptr(len(in))
+	}
+	body := "grant_type=client_credentials&client_id=ghost&client_secret=wrong&pad=" + strings.Repeat("x", 8<<10)
+	f, err := parseForm(body)
+	require.NoError(t, err)
+	require.True(t, within(f.clientID, body), "parseForm no longer shares memory with the body; this test needs another input")
+	header := "Basic " + base64.StdEncoding.EncodeToString([]byte("basic-ghost:wrong"))
+	id, _, ok := parseBasic(header)
+	require.True(t, ok)
+
+	l := newLimiter(rate.Every(time.Second), 2, 2)
+	l.fail(f.clientID, now)
+	l.fail(id, now)
+	l.fail("filler", now)   // the generation is full: the two above move to old
+	l.fail(f.clientID, now) // and back from old into the current generation
+	require.Equal(t, 3, l.size())
+	for _, m := range []map[string]*bucket{l.cur, l.old} {
+		for k := range m {
+			assert.False(t, within(k, body), "key %q points into the request body", k)
+			assert.NotSame(t, unsafe.StringData(id), unsafe.StringData(k), "key %q is the parsed Basic id", k)
+		}
+	}
+	assert.Positive(t, l.wait(f.clientID, now), "the copy still finds the bucket")
 }

@@ -2,6 +2,7 @@ package oauth
 
 import (
 	"math"
+	"strings"
 	"sync"
 	"time"
 
@@ -16,7 +17,8 @@ import (
 // each. When the current generation is full it becomes the old one and the
 // previous old one is dropped; a key found in the old generation moves to
 // the current one. A dropped bucket starts full again, which only forgives
-// failures of keys nobody touched for a whole generation.
+// failures of keys nobody touched for a whole generation. Stored keys are
+// copies: a key passed in may share memory with a whole request body.
 //
 // A key that has a bucket (it failed before) also counts its attempts in
 // flight — let through by [limiter.begin], not yet judged by
@@ -134,7 +136,10 @@ func (l *limiter) failLocked(key string, now time.Time) {
 		if len(l.cur) >= l.max {
 			l.old, l.cur = l.cur, make(map[string]*bucket, len(l.cur))
 		}
-		l.cur[key] = b
+		// The map outlives the request: keep a copy of the key, which
+		// may point into a request body parsed without copying (readForm)
+		// and would pin all of it.
+		l.cur[strings.Clone(key)] = b
 	}
 	b.lim.AllowN(now, 1)
 }
