@@ -210,11 +210,15 @@ type Codes interface {
 
 	// ConsumeCode atomically marks the code with hash h as used and returns
 	// it. Of any number of concurrent calls for one code exactly one
-	// succeeds. A later call returns a *CodeUsedError (matching
-	// ErrCodeUsed) carrying the code's FamilyID, ClientID, UserID and
-	// OrgID. Unknown code, or a code
-	// whose ExpiresAt is not after at → ErrNotFound. A code of a user that
-	// was deprovisioned (see [Deprovisioner]) → ErrNotFound.
+	// succeeds. Every other call, concurrent or later, returns a
+	// *CodeUsedError (matching ErrCodeUsed) carrying the code's FamilyID,
+	// ClientID, UserID and OrgID; this takes precedence over expiry, so a
+	// consumed code that has since expired still reports it (and a late
+	// replay still revokes the family) until a [Sweeper] deletes the code.
+	// Otherwise: unknown code, or a code whose ExpiresAt is not after at →
+	// ErrNotFound; an unredeemed code of a user that was deprovisioned
+	// (see [Deprovisioner]) → ErrNotFound. A consumed code of a
+	// deprovisioned user may report either: its family is revoked already.
 	ConsumeCode(ctx context.Context, h Hash, at time.Time) (Code, error)
 }
 

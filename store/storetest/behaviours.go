@@ -290,6 +290,26 @@ func testCodeExpired(h *harness) {
 	h.noErr("ConsumeCode one second before ExpiresAt", err)
 }
 
+// testCodeUsedAfterExpiry: a consumed code that has since expired still
+// reports a *CodeUsedError, not ErrNotFound, so a late replay still
+// revokes the family its first use started.
+func testCodeUsedAfterExpiry(h *harness) {
+	u, c := h.user(), h.client()
+	code := h.save(h.code(u, c))
+	_, err := h.s.ConsumeCode(h.ctx, code.Hash, t0.Add(time.Second))
+	h.noErr("first ConsumeCode", err)
+
+	for _, at := range []time.Time{code.ExpiresAt, code.ExpiresAt.Add(time.Hour)} {
+		_, err = h.s.ConsumeCode(h.ctx, code.Hash, at)
+		what := fmt.Sprintf("ConsumeCode(consumed code) at ExpiresAt%+v", at.Sub(code.ExpiresAt))
+		h.wantErr(what, err, store.ErrCodeUsed)
+		var used *store.CodeUsedError
+		if errors.As(err, &used) && used.FamilyID != code.FamilyID {
+			h.t.Errorf("%s: CodeUsedError.FamilyID = %q, want %q", what, used.FamilyID, code.FamilyID)
+		}
+	}
+}
+
 // testCodeConcurrent: of Concurrency simultaneous consumers exactly one
 // wins; the others get ErrCodeUsed.
 func testCodeConcurrent(h *harness) {

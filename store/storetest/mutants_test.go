@@ -55,6 +55,7 @@ var mutants = []struct {
 	{"RevokedIsReused", []string{"RevokeFamily", "RevokedFamilyRotate", "Deprovision"}},
 	{"RevokeUserNoop", []string{"Deprovision", "ZeroTime"}},
 	{"ZeroTimeRevokesNothing", []string{"ZeroTime"}},
+	{"UsedExpiredIsNotFound", []string{"CodeUsedAfterExpiry"}},
 	{"SharedClientSlices", []string{"Copies"}},
 	{"SweepPastLimit", []string{"Sweeper"}},
 }
@@ -103,6 +104,13 @@ func (m *mutant) ConsumeCode(ctx context.Context, h store.Hash, at time.Time) (s
 		return store.Code{}, store.ErrNotFound
 	case m.kind == "CodeUsedWithoutFamily":
 		return store.Code{}, &store.CodeUsedError{}
+	case m.kind == "UsedExpiredIsNotFound":
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		if first, ok := m.codes[h]; ok && !first.ExpiresAt.After(at) {
+			return store.Code{}, store.ErrNotFound
+		}
+		return c, err
 	case m.kind == "ConsumeTwice":
 		m.mu.Lock()
 		defer m.mu.Unlock()
@@ -112,7 +120,7 @@ func (m *mutant) ConsumeCode(ctx context.Context, h store.Hash, at time.Time) (s
 		}
 		return c, err
 	}
-	if err == nil && m.kind == "ConsumeTwice" {
+	if err == nil && (m.kind == "ConsumeTwice" || m.kind == "UsedExpiredIsNotFound") {
 		m.mu.Lock()
 		m.codes[h] = c
 		m.mu.Unlock()

@@ -76,6 +76,7 @@ var behaviours = []struct {
 	{"CodeRoundTrip", testCodeRoundTrip},
 	{"CodeConsumedOnce", testCodeConsumedOnce},
 	{"CodeExpired", testCodeExpired},
+	{"CodeUsedAfterExpiry", testCodeUsedAfterExpiry},
 	{"CodeConcurrent", testCodeConcurrent},
 	{"FamilyExists", testFamilyExists},
 	{"RefreshRotation", testRefreshRotation},
