@@ -96,7 +96,9 @@
 //
 // Rotation keeps the name, scopes and expiry and changes the secret; the old
 // secret is revoked at once (grace 0) or expires after the grace period (at
-// most [MaxRotationGrace], 24 h). When a user is deprovisioned (SSO),
+// most [MaxRotationGrace], 24 h). A token is rotated at most once, even by
+// concurrent calls in several processes: the losers get [ErrRotated]. When
+// a user is deprovisioned (SSO),
 // [Manager.Deprovision] revokes all of the user's tokens, refresh families
 // and codes in one store call; re-provisioning revives none of them.
 // Revocation is state, not time: no clock change brings a revoked token

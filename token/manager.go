@@ -2,6 +2,7 @@ package token
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -33,6 +34,17 @@ var ErrScopeExceeds = errors.New("token: scopes exceed the user's permissions")
 // beyond [Config.MaxLifetime], or "never" when not allowed, and by
 // [Manager.Rotate] for a grace period outside [0, MaxRotationGrace].
 var ErrLifetime = errors.New("token: expiry not allowed")
+
+// ErrRotated is returned by [Manager.Rotate] for a token that was already
+// rotated, by this call's competitor or earlier: a token is rotated at most
+// once. It also matches [ErrInvalid].
+var ErrRotated error = &rotatedError{}
+
+type rotatedError struct{}
+
+func (*rotatedError) Error() string { return "token: already rotated" }
+
+func (*rotatedError) Is(target error) bool { return target == ErrInvalid }
 
 // ErrUser is returned when a token is to be made for a user who is unknown,
 // not active, or no longer in the token's organization.
@@ -309,20 +321,28 @@ func (m *Manager) NewSecret(k Kind) (Secret, error) { return generate(m.rand, k)
 // "tok_", …) from the manager's random source.
 func (m *Manager) NewID(prefix string) (string, error) { return newID(m.rand, prefix) }
 
-// mint generates a secret of rec.Kind and stores rec with its hash. A
-// failing random source issues nothing and makes no store call.
+// mint generates a secret of rec.Kind and stores rec with its hash, under
+// a fresh random ID unless rec.ID is set. A failing random source issues
+// nothing and makes no store call. A set ID that the store already holds
+// is [ErrRotated]: only [Manager.Rotate] sets one, to its successor ID.
 func (m *Manager) mint(ctx context.Context, rec store.Token) (Secret, store.Token, error) {
 	sec, err := generate(m.rand, rec.Kind)
 	if err != nil {
 		m.log.LogAttrs(ctx, slog.LevelError, "token: random source failed", slog.String("error", err.Error()))
 		return Secret{}, store.Token{}, err
 	}
-	if rec.ID, err = newID(m.rand, "tok_"); err != nil {
-		m.log.LogAttrs(ctx, slog.LevelError, "token: random source failed", slog.String("error", err.Error()))
-		return Secret{}, store.Token{}, err
+	preset := rec.ID != ""
+	if !preset {
+		if rec.ID, err = newID(m.rand, "tok_"); err != nil {
+			m.log.LogAttrs(ctx, slog.LevelError, "token: random source failed", slog.String("error", err.Error()))
+			return Secret{}, store.Token{}, err
+		}
 	}
 	rec.Hash = Hash(sec.Reveal())
 	if err := m.st.CreateToken(ctx, rec); err != nil {
+		if preset && errors.Is(err, store.ErrExists) {
+			return Secret{}, store.Token{}, ErrRotated
+		}
 		return Secret{}, store.Token{}, m.storeFailed(ctx, "CreateToken", err, rec.ID)
 	}
 	return sec, rec, nil
@@ -584,13 +604,31 @@ func (m *Manager) RevokeForUser(ctx context.Context, userID, id string) error {
 // its record. If the old token cannot be retired, the new one is revoked
 // and an error matching [ErrUnavailable] is returned: a caller never holds
 // two live secrets it did not ask for.
+//
+// A token is rotated at most once, even by concurrent calls in processes
+// that share the store: the successor's ID is derived from the old token's
+// ID, so the store's CreateToken, which refuses a second token with the
+// same ID, lets exactly one rotation store a successor. Every other call,
+// concurrent or later (during the grace period too), gets [ErrRotated]
+// and no secret. That includes a retry after a rotation that failed with
+// [ErrUnavailable] once its successor was stored: the old token then works
+// as before until it expires or is revoked, but its replacement is a new
+// token from [Manager.Create].
 func (m *Manager) Rotate(ctx context.Context, userID, id string, grace time.Duration) (Secret, store.Token, error) {
 	if grace < 0 || grace > MaxRotationGrace {
 		return Secret{}, store.Token{}, fmt.Errorf("%w: rotation grace %v outside [0, %v]", ErrLifetime, grace, MaxRotationGrace)
 	}
-	old, err := m.owned(ctx, userID, id)
+	all, err := m.listTokens(ctx, userID, id)
 	if err != nil {
 		return Secret{}, store.Token{}, err
+	}
+	old, ok := findAPIToken(all, userID, id)
+	if !ok {
+		return Secret{}, store.Token{}, errNotOwned
+	}
+	next := successorID(old.ID)
+	if _, ok := findToken(all, next); ok {
+		return Secret{}, store.Token{}, ErrRotated // no need to mint a loser
 	}
 	now := m.now()
 	if old.Revoked() || !now.Before(old.ExpiresAt) {
@@ -604,6 +642,7 @@ func (m *Manager) Rotate(ctx context.Context, userID, id string, grace time.Dura
 		return Secret{}, store.Token{}, fmt.Errorf("%w: the user left the token's organization", ErrUser)
 	}
 	sec, rec, err := m.mintForUser(ctx, store.Token{
+		ID:   next,
 		Kind: KindAPI, UserID: old.UserID, OrgID: old.OrgID, Name: old.Name, Scopes: old.Scopes,
 		CreatedAt: now, ExpiresAt: old.ExpiresAt,
 	})
@@ -631,21 +670,62 @@ func (m *Manager) Rotate(ctx context.Context, userID, id string, grace time.Dura
 	return sec, rec, nil
 }
 
+// successorID is the ID of the token that replaces the token oldID in
+// [Manager.Rotate]: "tok_" and 16 base62 characters, like a random ID, but
+// a function of oldID, so that concurrent rotations of one token compete
+// for one ID in the store. IDs are public and guard nothing: knowing the
+// successor's ID in advance gives nothing.
+func successorID(oldID string) string {
+	sum := sha256.Sum256([]byte("tapioca token rotation\x00" + oldID))
+	buf := make([]byte, len("tok_")+idLen)
+	copy(buf, "tok_")
+	for i := range idLen {
+		buf[len("tok_")+i] = alphabet[sum[i]%62] // a slight bias does not matter in a public ID
+	}
+	return string(buf)
+}
+
+var errNotOwned = fmt.Errorf("token: no such token of the user: %w", store.ErrNotFound)
+
 // owned returns the user's API token with the given ID.
 func (m *Manager) owned(ctx context.Context, userID, id string) (store.Token, error) {
+	all, err := m.listTokens(ctx, userID, id)
+	if err != nil {
+		return store.Token{}, err
+	}
+	if t, ok := findAPIToken(all, userID, id); ok {
+		return t, nil
+	}
+	return store.Token{}, errNotOwned
+}
+
+// listTokens lists the tokens of the user, for a look for token id: an
+// empty user or ID is not found, with no store call.
+func (m *Manager) listTokens(ctx context.Context, userID, id string) ([]store.Token, error) {
 	if userID == "" || id == "" {
-		return store.Token{}, fmt.Errorf("token: no such token: %w", store.ErrNotFound)
+		return nil, fmt.Errorf("token: no such token: %w", store.ErrNotFound)
 	}
 	all, err := m.st.ListTokens(ctx, userID)
 	if err != nil {
-		return store.Token{}, m.storeFailed(ctx, "ListTokens", err, "")
+		return nil, m.storeFailed(ctx, "ListTokens", err, "")
 	}
+	return all, nil
+}
+
+// findAPIToken returns the API token of the user with the given ID in all.
+func findAPIToken(all []store.Token, userID, id string) (store.Token, bool) {
+	t, ok := findToken(all, id)
+	return t, ok && t.UserID == userID && t.Kind == KindAPI
+}
+
+// findToken returns the token with the given ID in all.
+func findToken(all []store.Token, id string) (store.Token, bool) {
 	for _, t := range all {
-		if t.ID == id && t.UserID == userID && t.Kind == KindAPI {
-			return t, nil
+		if t.ID == id {
+			return t, true
 		}
 	}
-	return store.Token{}, fmt.Errorf("token: no such token of the user: %w", store.ErrNotFound)
+	return store.Token{}, false
 }
 
 // List returns the user's API tokens in creation order, revoked and expired

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -546,6 +547,13 @@ func TestRotate(t *testing.T) {
 			require.Len(t, l, 2)
 			assert.Equal(t, rec.ID, l[1].ID)
 
+			f.clk.Set(now)
+			again, _, err := f.m.Rotate(f.ctx, "u1", orec.ID, tt.grace)
+			require.ErrorIs(t, err, token.ErrRotated, "a token is rotated once, even within its grace period")
+			require.ErrorIs(t, err, token.ErrInvalid)
+			assert.True(t, again.IsZero())
+			assert.Len(t, mustList(t, f), 2, "nothing new was issued")
+
 			ev := f.logs.Events(t, "token rotated")
 			require.Len(t, ev, 1)
 			assert.Equal(t, rec.ID, ev[0]["token_id"])
@@ -604,6 +612,81 @@ func TestRotateRollback(t *testing.T) {
 	assert.False(t, f.m.Live(l[1]), "the half-rotated one is revoked")
 	_, err = f.m.Verify(f.ctx, old)
 	require.NoError(t, err)
+
+	// The half-rotated successor holds the successor ID: a retry cannot
+	// rotate the old token again (it still works; a new token replaces it).
+	f.fs.Heal("ExpireToken")
+	sec, _, err = f.m.Rotate(f.ctx, "u1", rec.ID, time.Hour)
+	require.ErrorIs(t, err, token.ErrRotated)
+	assert.True(t, sec.IsZero())
+	assert.Len(t, mustList(t, f), 2)
+	_, err = f.m.Verify(f.ctx, old)
+	require.NoError(t, err)
+}
+
+// TestRotateConcurrent: of 50 concurrent rotations of one token, through
+// two managers sharing a store as two processes would, exactly one
+// succeeds; the others get ErrRotated, and one live successor remains.
+func TestRotateConcurrent(t *testing.T) {
+	for _, grace := range []time.Duration{0, time.Hour} {
+		t.Run(grace.String(), func(t *testing.T) {
+			f := newFixture(t)
+			old, orec := f.create(t, "read:tasks")
+			other, err := token.NewManager(token.Config{
+				Store: f.mem, Now: f.clk.Now, Logger: slog.New(slog.NewJSONHandler(f.logs, nil)),
+			})
+			require.NoError(t, err)
+			managers := []*token.Manager{f.m, other}
+
+			const n = 50
+			type result struct {
+				sec token.Secret
+				rec store.Token
+				err error
+			}
+			results := make([]result, n)
+			start := make(chan struct{})
+			var wg sync.WaitGroup
+			for i := range n {
+				wg.Go(func() {
+					<-start
+					sec, rec, err := managers[i%2].Rotate(f.ctx, "u1", orec.ID, grace)
+					results[i] = result{sec, rec, err}
+				})
+			}
+			close(start)
+			wg.Wait()
+
+			var won []result
+			for _, r := range results {
+				if r.err == nil {
+					won = append(won, r)
+					f.secrets = append(f.secrets, r.sec.Reveal())
+					continue
+				}
+				require.ErrorIs(t, r.err, token.ErrRotated)
+				assert.True(t, r.sec.IsZero())
+			}
+			require.Len(t, won, 1, "exactly one rotation succeeds")
+
+			var live []string
+			for _, tk := range mustList(t, f) {
+				if tk.ID != orec.ID && f.m.Live(tk) {
+					live = append(live, tk.ID)
+				}
+			}
+			assert.Equal(t, []string{won[0].rec.ID}, live, "exactly one live successor")
+			_, err = f.m.Verify(f.ctx, won[0].sec.Reveal())
+			require.NoError(t, err)
+			_, err = f.m.Verify(f.ctx, old)
+			if grace == 0 {
+				require.ErrorIs(t, err, token.ErrInvalid)
+			} else {
+				require.NoError(t, err, "within the grace period")
+			}
+			assert.Len(t, f.logs.Events(t, "token rotated"), 1)
+		})
+	}
 }
 
 // TestS44Demotion: effective scopes follow the user's current permissions
