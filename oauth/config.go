@@ -57,13 +57,26 @@ const (
 )
 
 // Paths are the URL paths the [Server] answers. An empty field means its
-// default (DefaultAuthorizePath, …).
+// default (DefaultAuthorizePath, …). Each is an absolute path without
+// query or fragment, matched exactly against r.URL.Path, and no two
+// endpoints may share one ([NewServer] refuses that).
 type Paths struct {
-	Authorize  string
-	Token      string
-	Revoke     string
+	// Authorize is the authorization endpoint ([Server.ServeAuthorize]);
+	// empty means DefaultAuthorizePath.
+	Authorize string
+	// Token is the token endpoint ([Server.ServeToken]); empty means
+	// DefaultTokenPath.
+	Token string
+	// Revoke is the revocation endpoint ([Server.ServeRevoke]); empty
+	// means DefaultRevokePath.
+	Revoke string
+	// Introspect is the introspection endpoint ([Server.ServeIntrospect]);
+	// empty means DefaultIntrospectPath.
 	Introspect string
-	Metadata   string
+	// Metadata is where the metadata is served ([Server.ServeMetadata]);
+	// empty means DefaultMetadataPath followed by the issuer's path, if
+	// any (RFC 8414 §3.1).
+	Metadata string
 }
 
 // Session is who is signed in for a browser request, as the host's
@@ -377,19 +390,28 @@ func NewServer(cfg Config) (*Server, error) {
 
 	s.paths = cfg.Paths
 	issPath := strings.TrimSuffix(iss.Path, "/")
-	for _, p := range []struct {
-		v   *string
-		def string
+	paths := []struct {
+		name string
+		v    *string
+		def  string
 	}{
-		{&s.paths.Authorize, DefaultAuthorizePath}, {&s.paths.Token, DefaultTokenPath},
-		{&s.paths.Revoke, DefaultRevokePath}, {&s.paths.Introspect, DefaultIntrospectPath},
-		{&s.paths.Metadata, DefaultMetadataPath + issPath},
-	} {
+		{"Authorize", &s.paths.Authorize, DefaultAuthorizePath}, {"Token", &s.paths.Token, DefaultTokenPath},
+		{"Revoke", &s.paths.Revoke, DefaultRevokePath}, {"Introspect", &s.paths.Introspect, DefaultIntrospectPath},
+		{"Metadata", &s.paths.Metadata, DefaultMetadataPath + issPath},
+	}
+	for i, p := range paths {
 		if *p.v == "" {
 			*p.v = p.def
 		}
 		if !strings.HasPrefix(*p.v, "/") || strings.ContainsAny(*p.v, "?#") {
 			return nil, fmt.Errorf("oauth: path %q must be an absolute path", *p.v)
+		}
+		// One path, one endpoint: ServeHTTP would silently answer only
+		// the first of two endpoints sharing a path.
+		for _, q := range paths[:i] {
+			if *q.v == *p.v {
+				return nil, fmt.Errorf("oauth: Config.Paths.%s and Config.Paths.%s are both %q; each endpoint needs its own path", q.name, p.name, *p.v)
+			}
 		}
 	}
 	s.metadata = s.buildMetadata()

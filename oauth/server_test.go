@@ -48,6 +48,16 @@ func TestNewServerValidates(t *testing.T) {
 		{"code lifetime over 10 minutes", func(c *oauth.Config) { c.CodeLifetime = 11 * 60e9 }, false},
 		{"short consent key", func(c *oauth.Config) { c.ConsentKey = []byte("short") }, false},
 		{"relative path", func(c *oauth.Config) { c.Paths.Token = "token" }, false},
+		{"custom paths", func(c *oauth.Config) {
+			c.Paths = oauth.Paths{Authorize: "/a", Token: "/t", Revoke: "/r", Introspect: "/i", Metadata: "/m"}
+		}, true},
+		{"two endpoints at one path", func(c *oauth.Config) { c.Paths.Revoke = "/x"; c.Paths.Introspect = "/x" }, false},
+		{"an endpoint at another's default path", func(c *oauth.Config) { c.Paths.Introspect = oauth.DefaultTokenPath }, false},
+		{"the metadata path taken", func(c *oauth.Config) { c.Paths.Authorize = oauth.DefaultMetadataPath }, false},
+		{"two endpoints at one path, code grant off", func(c *oauth.Config) {
+			c.GrantTypes = []string{oauth.GrantClientCredentials}
+			c.Paths.Authorize = oauth.DefaultTokenPath
+		}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -63,6 +73,22 @@ func TestNewServerValidates(t *testing.T) {
 			}
 		})
 	}
+}
+
+// NewServer refuses two endpoints at one path (ServeHTTP would answer only
+// one of them), and its error says which two collide.
+func TestNewServerRefusesSharedPath(t *testing.T) {
+	st := memstore.New()
+	tm, err := token.NewManager(token.Config{Store: st})
+	require.NoError(t, err)
+	s, err := oauth.NewServer(oauth.Config{Issuer: issuer, Store: st, Tokens: tm, Host: fakeHost{},
+		Paths: oauth.Paths{Revoke: oauth.DefaultTokenPath}})
+	require.Error(t, err)
+	assert.Nil(t, s)
+	// The message is for the operator: it names both fields and the path.
+	assert.ErrorContains(t, err, "Paths.Token")
+	assert.ErrorContains(t, err, "Paths.Revoke")
+	assert.ErrorContains(t, err, oauth.DefaultTokenPath)
 }
 
 func TestErrorIs(t *testing.T) {
