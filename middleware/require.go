@@ -12,9 +12,10 @@ import (
 // implications of [scope.Default] ("write:tasks" satisfies "read:tasks").
 // Otherwise it answers 403 insufficient_scope with scope="<names>"
 // (RFC 6750 §3.1); without a principal in the context (no
-// [Authenticator.Authenticate] before it) it answers 500. It panics when names is empty or holds a name [scope.Default] does
-// not know: a wiring mistake must stop the program at start-up, not let
-// requests through. Use [RequireSet] for another registry.
+// [Authenticator.Authenticate] before it) it answers 500. It panics when
+// names is empty or holds a name [scope.Default] does not know: a wiring
+// mistake must stop the program at start-up, not let requests through. Use
+// [RequireSet] for another registry.
 func Require(names ...string) func(http.Handler) http.Handler {
 	return RequireSet(mustSet("Require", names))
 }

@@ -147,6 +147,6 @@
 // whose checksum holds, even glued to letters or digits (URL-encoded
 // "%3Dtap_…", JSON-escaped "\ntap_…"): what a pre-commit hook or CI secret
 // scanner needs (Tapioca's documentation: "Never commit tokens to version
-// control"); the program examples/tapscan is one. [Redact] replaces them with [Mask], and
-// [ReplaceAttr] plugs redaction into any [slog.Handler].
+// control"); the program examples/tapscan is one. [Redact] replaces them
+// with [Mask], and [ReplaceAttr] plugs redaction into any [slog.Handler].
 package token

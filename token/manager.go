@@ -195,7 +195,7 @@ func (p Principal) IsClient() bool { return p.UserID == "" }
 
 // CreateRequest describes a new API token.
 type CreateRequest struct {
-	UserID string
+	UserID string    // the user the token acts for; must be active
 	Name   string    // a label, at most MaxNameLen bytes
 	Scopes scope.Set // must not be empty
 	// ExpiresAt is when the token stops working: zero means the default
@@ -273,12 +273,12 @@ func (m *Manager) CreateSession(ctx context.Context, userID string) (Secret, sto
 
 // IssueRequest describes an OAuth access or refresh token.
 type IssueRequest struct {
-	Kind     Kind // KindAccess or KindRefresh
-	ClientID string
-	UserID   string // empty for client_credentials
-	OrgID    string
-	FamilyID string
-	Scopes   scope.Set
+	Kind     Kind      // KindAccess or KindRefresh
+	ClientID string    // the OAuth client the token is issued to; required
+	UserID   string    // empty for client_credentials
+	OrgID    string    // the organization the token acts in
+	FamilyID string    // the grant family (tokens of one code), if any
+	Scopes   scope.Set // the granted scopes, already checked by the caller
 	// ExpiresAt zero means now + Config.AccessLifetime for access tokens;
 	// refresh tokens must give it.
 	ExpiresAt time.Time
