@@ -108,6 +108,16 @@ func (s *Server) ServeAuthorize(w http.ResponseWriter, r *http.Request) {
 		s.redirectError(w, r, &a, oerr(ErrServerError, "internal error"), post)
 		return
 	}
+	if sess.UserID != "" && sess.ID == "" {
+		// The consent page's CSRF token is bound to the session ID; without
+		// one it would be bound to the user alone, and a form rendered in
+		// any of the user's sessions would pass in any other. A host bug:
+		// fail closed (see [Session]).
+		s.log.LogAttrs(r.Context(), slog.LevelError, "oauth: Host.Session returned a UserID without a session ID; refusing the request",
+			slog.String("client", a.client.ID), slog.String("user", sess.UserID))
+		s.redirectError(w, r, &a, oerr(ErrServerError, "internal error"), post)
+		return
+	}
 	if sess.UserID == "" {
 		login, err := s.host.LoginURL(r, s.paths.Authorize+"?"+a.query().Encode())
 		if err != nil || login == "" {

@@ -2,6 +2,7 @@ package oauth_test
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -564,6 +565,54 @@ func TestS15ConsentPageFramingAndCSRF(t *testing.T) {
 		srv.ServeHTTP(w, r)
 		require.Equal(t, http.StatusForbidden, w.Code)
 	})
+}
+
+// A Session with a user but no session ID would bind the consent page's
+// CSRF token to the user alone: the authorization request fails closed
+// with server_error, before any consent page or code, GET and POST alike.
+func TestSessionWithoutIDFailsClosed(t *testing.T) {
+	for _, remembered := range []bool{false, true} {
+		t.Run(fmt.Sprintf("remembered consent %v", remembered), func(t *testing.T) {
+			f := newFx(t)
+			// A consent form from a proper session, to post below.
+			fields := f.consentForm(t, f.web, webRedirect, "write:tasks", alice)
+			fields.Set("decision", "allow")
+			if remembered {
+				require.NoError(t, f.consents.RememberConsent(t.Context(), alice, f.web.id, scope.MustParse("write:tasks")))
+			}
+			logs := &logBuffer{}
+			srv, err := oauth.NewServer(oauth.Config{Issuer: issuer, Store: f.st, Tokens: f.tokens, Consents: f.consents,
+				Host: noSessionIDHost{}, ConsentKey: []byte(strings.Repeat("k", 32)), Now: f.clock.Now,
+				Logger: slog.New(slog.NewTextHandler(logs, nil))})
+			require.NoError(t, err)
+			serve := func(r *http.Request) *httptest.ResponseRecorder {
+				w := httptest.NewRecorder()
+				srv.ServeHTTP(w, r)
+				return w
+			}
+			q := authorizeQuery(f.web, webRedirect, "write:tasks")
+			w := serve(httptest.NewRequest(http.MethodGet, "/oauth/authorize?"+q.Encode(), nil))
+			p := redirectParams(t, w, webRedirect)
+			assert.Equal(t, "server_error", p.Get("error"))
+			assert.Equal(t, state, p.Get("state"))
+			assert.Empty(t, p.Get("code"))
+			assert.NotContains(t, w.Body.String(), "csrf_token")
+
+			// The consent form is refused the same way.
+			r := httptest.NewRequest(http.MethodPost, "/oauth/authorize", strings.NewReader(fields.Encode()))
+			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			p = redirectParams(t, serve(r), webRedirect)
+			assert.Equal(t, "server_error", p.Get("error"))
+			assert.Empty(t, p.Get("code"))
+			assert.Contains(t, logs.String(), "without a session ID")
+		})
+	}
+}
+
+type noSessionIDHost struct{ fakeHost }
+
+func (noSessionIDHost) Session(*http.Request) (oauth.Session, error) {
+	return oauth.Session{UserID: alice}, nil
 }
 
 type otherSessionHost struct{ fakeHost }

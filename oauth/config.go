@@ -86,7 +86,10 @@ type Session struct {
 	UserID string
 	// ID identifies the sign-in session (for example the public ID of the
 	// session token, never the secret). The consent page's CSRF token is
-	// bound to it and to UserID.
+	// bound to it and to UserID. Required when UserID is set: a Session
+	// with a UserID and an empty ID fails the authorization request
+	// closed with server_error, since the CSRF token would otherwise be
+	// bound to the user alone.
 	ID string
 }
 
@@ -95,7 +98,9 @@ type Session struct {
 // and SSO stay in the host.
 type Host interface {
 	// Session returns who is signed in for r. A zero Session means nobody
-	// is. An error is a failure of the host (the request fails closed).
+	// is; a signed-in user comes with a non-empty [Session.ID] (a Session
+	// with a UserID and no ID fails the request closed). An error is a
+	// failure of the host (the request fails closed).
 	Session(r *http.Request) (Session, error)
 
 	// LoginURL returns the URL of the host's sign-in page for r. After
