@@ -350,11 +350,11 @@ func (s *Store) ExpireToken(ctx context.Context, id string, at time.Time) error 
 	})
 }
 
-// TouchToken implements [store.Tokens].
+// TouchToken implements [store.Tokens]. A zero at records nothing.
 func (s *Store) TouchToken(ctx context.Context, id string, at time.Time) error {
 	n := fromTime(at)
 	return s.update(ctx, id, func(r *tokenRec) {
-		if n > r.lastUsed {
+		if n != 0 && n > r.lastUsed {
 			r.lastUsed = n
 		}
 	})
@@ -546,14 +546,16 @@ func (s *Store) User(ctx context.Context, id string) (store.User, error) {
 
 // DeleteExpired implements [store.Sweeper]: it deletes at most limit codes,
 // families and tokens whose ExpiresAt is before the given time. Consumed
-// codes are deleted once expired like the others. Each call scans the
-// token slab from where the previous one stopped, so a sweep in batches
-// costs one pass over the store.
+// codes are deleted once expired like the others. A zero before deletes
+// nothing. Each call scans the token slab from where the previous one
+// stopped, so a sweep in batches costs one pass over the store.
 func (s *Store) DeleteExpired(ctx context.Context, before time.Time, limit int) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
-	if limit <= 0 {
+	if limit <= 0 || before.IsZero() {
+		// Nothing is before the zero time; its encoding, 0, is after
+		// every token expiry before 1970.
 		return 0, nil
 	}
 	s.mu.Lock()

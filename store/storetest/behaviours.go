@@ -573,7 +573,8 @@ func testDeprovision(h *harness) {
 // testZeroTime: a revocation given the zero time still revokes (it is
 // recorded as the Unix epoch), and so does the revocation of the presented
 // token in a rotation; ExpireToken given the zero time ends the token at
-// the epoch. A zero time must never turn a revocation into a no-op.
+// the epoch; TouchToken given the zero time records nothing. A zero time
+// must never turn a revocation into a no-op.
 func testZeroTime(h *harness) {
 	var zero time.Time
 	u, c := h.user(), h.client()
@@ -583,6 +584,14 @@ func testZeroTime(h *harness) {
 	h.noErr("RevokeToken again", h.s.RevokeToken(h.ctx, tok.ID, t0.Add(time.Hour)))
 	if got := h.lookup(tok); !got.RevokedAt.Equal(epoch) {
 		h.t.Errorf("RevokeToken(zero time): RevokedAt = %v, want the epoch %v and kept", got.RevokedAt, epoch)
+	}
+
+	touched := h.token(u, c, store.KindAPI)
+	touched.LastUsedAt = t0.Add(time.Minute)
+	h.create(touched)
+	h.noErr("TouchToken(zero time)", h.s.TouchToken(h.ctx, touched.ID, zero))
+	if got := h.lookup(touched); !got.LastUsedAt.Equal(touched.LastUsedAt) {
+		h.t.Errorf("TouchToken(zero time): LastUsedAt = %v, want it kept at %v", got.LastUsedAt, touched.LastUsedAt)
 	}
 
 	exp := h.create(h.token(u, c, store.KindAPI))
@@ -666,7 +675,8 @@ func testCopies(h *harness) {
 }
 
 // testSweeper: DeleteExpired removes tokens, codes and families that
-// expired before the given time, at most limit per call, and nothing else.
+// expired before the given time, at most limit per call, and nothing else;
+// given the zero time it removes nothing.
 func testSweeper(h *harness) {
 	sw, ok := h.s.(store.Sweeper)
 	if !ok {
@@ -694,6 +704,10 @@ func testSweeper(h *harness) {
 	edge := h.token(u, c, store.KindAPI) // ExpiresAt == before: not before it
 	edge.CreatedAt, edge.ExpiresAt = expired.Add(-time.Hour), before
 	newToks = append(newToks, h.create(edge))
+	ancient := h.token(u, c, store.KindAPI) // before 1970, but after the zero time
+	ancient.CreatedAt = time.Date(1960, time.January, 1, 0, 0, 0, 0, time.UTC)
+	ancient.ExpiresAt = ancient.CreatedAt.Add(24 * time.Hour)
+	oldToks = append(oldToks, h.create(ancient))
 
 	var oldCodes, newCodes []store.Code
 	for range 2 {
@@ -721,6 +735,12 @@ func testSweeper(h *harness) {
 	minDeleted := len(oldToks) + len(oldCodes) + len(oldFams)
 
 	const limit = 3
+	// Nothing is before the zero time.
+	if n, err := sw.DeleteExpired(h.ctx, time.Time{}, limit); err != nil || n != 0 {
+		h.t.Errorf("DeleteExpired(zero time) = %d, %v; want 0, nil", n, err)
+	}
+	tokenDiff(h.lookup(ancient), ancient).report(h.t, "token of 1960 after DeleteExpired(zero time)")
+
 	total := 0
 	for calls := 0; ; calls++ {
 		if calls > 1000 {

@@ -41,8 +41,9 @@
 // elsewhere (a directory service) returns a Fixtures that writes wherever
 // its [store.Users] reads from.
 //
-// The suite uses fixed timestamps in 2026 (never the wall clock), never
-// sleeps, and checks times with [time.Time.Equal] at whole-second
+// The suite uses fixed timestamps in 2026 (never the wall clock; the
+// zero-time rules add the zero time, the Unix epoch and a day in 1960),
+// never sleeps, and checks times with [time.Time.Equal] at whole-second
 // precision, so stores that keep microseconds (PostgreSQL) or drop the time
 // zone pass. Scope sets are built from [scope.Default] and compared by
 // their canonical string. Optional capabilities ([store.Sweeper],
