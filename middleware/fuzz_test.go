@@ -12,8 +12,10 @@ import (
 
 // FuzzAuthenticate sends arbitrary Authorization values, query strings and
 // cookies through Authenticate + Require. Whatever comes in: no panic; the
-// handler runs only for the one valid credential, presented alone; every
-// refusal is a JSON error with one of the documented statuses.
+// handler runs only for a valid credential (the fake's "good" or "admin"
+// bearer token, whose admin:org implies read:tasks, or its session),
+// presented alone; every refusal is a JSON error with one of the documented
+// statuses.
 func FuzzAuthenticate(f *testing.F) {
 	f.Add("Bearer good", "", "", false)
 	f.Add("bearer good", "x=1", "", true)
@@ -48,7 +50,7 @@ func FuzzAuthenticate(f *testing.F) {
 			if rec.Code != 200 {
 				t.Fatalf("handler called and status %d", rec.Code)
 			}
-			if !h.ok || (h.p.TokenID != "tok_good" && h.p.TokenID != "tok_sess") {
+			if !h.ok || (h.p.TokenID != "tok_good" && h.p.TokenID != "tok_admin" && h.p.TokenID != "tok_sess") {
 				t.Fatalf("handler called with principal %+v", h.p)
 			}
 			q, _ := url.ParseQuery(rawQuery)
