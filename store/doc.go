@@ -26,8 +26,8 @@
 // # Contracts
 //
 // Each method states its contract in its doc comment: which error means not
-// found, what is idempotent, what must be atomic. All implementations must be
-// safe for concurrent use. The rules that security depends on:
+// found, what is idempotent, what must be atomic, what concurrent calls may
+// see. All implementations must be safe for concurrent use. The rules that security depends on:
 //
 //   - Not found is [ErrNotFound]. Any error that does not match a sentinel
 //     of this package is a system failure, and the library fails closed on

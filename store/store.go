@@ -99,6 +99,7 @@ func (t *Token) Revoked() bool { return !t.RevokedAt.IsZero() }
 
 // Client is a registered OAuth client.
 type Client struct {
+	// ID is the client_id (RFC 6749 §2.2).
 	ID string
 	// SecretHashes holds the SHA-256 of each live client secret: one, or two
 	// while a secret is being rotated. Empty for public clients.
@@ -155,7 +156,7 @@ func (f *Family) Revoked() bool { return !f.RevokedAt.IsZero() }
 
 // User is what the host's directory says about a user now.
 type User struct {
-	ID     string
+	ID     string // the user's ID in the directory; the empty ID names no user
 	OrgID  string // the organization the user belongs to
 	Active bool   // false once deprovisioned or suspended
 	// Permissions are the user's current permissions in the organization;
@@ -165,10 +166,13 @@ type User struct {
 
 // Tokens stores API tokens, OAuth access and refresh tokens and web
 // sessions, keyed by ID and by hash. Implementations must be safe for
-// concurrent use.
+// concurrent use; each method is one atomic step.
 type Tokens interface {
-	// CreateToken stores t. It returns an error matching ErrExists when a
-	// token with the same ID or hash is already stored.
+	// CreateToken stores t. A token with the same ID or the same hash
+	// already stored → ErrExists, and nothing changes. The check and the
+	// insert are one atomic step: of concurrent creations with one ID or
+	// hash exactly one succeeds. Not idempotent: creating t again reports
+	// ErrExists.
 	CreateToken(ctx context.Context, t Token) error
 
 	// TokenByHash returns the token whose Hash is h, including revoked and
@@ -178,8 +182,9 @@ type Tokens interface {
 	TokenByHash(ctx context.Context, h Hash) (Token, error)
 
 	// ListTokens returns every token of the user, of every kind, revoked and
-	// expired ones included, in creation order. No tokens → an empty slice
-	// and a nil error.
+	// expired ones included, in creation order. No tokens, an unknown user
+	// or the empty userID (which names no user) → an empty slice and a nil
+	// error.
 	ListTokens(ctx context.Context, userID string) ([]Token, error)
 
 	// RevokeToken marks the token revoked at the given time. Not found →
@@ -191,21 +196,28 @@ type Tokens interface {
 
 	// ExpireToken moves the token's ExpiresAt earlier, to at, when at is
 	// before the recorded ExpiresAt; it never moves it later. Not found →
-	// ErrNotFound. A zero at stands for the Unix epoch: the token expires.
-	// Rotation with a grace period uses it to end the old token's life at
-	// the end of the grace period.
+	// ErrNotFound. Idempotent: a repeat, or a later at, succeeds and
+	// changes nothing; of concurrent calls the earliest at stays. A revoked
+	// token is expired all the same and stays revoked. A zero at stands for
+	// the Unix epoch: the token expires. Rotation with a grace period uses
+	// it to end the old token's life at the end of the grace period.
 	ExpireToken(ctx context.Context, id string, at time.Time) error
 
 	// TouchToken records a use of the token at the given time (LastUsedAt).
-	// Not found → ErrNotFound. A touch earlier than the recorded one, or at
-	// the zero time, is ignored.
+	// Not found → ErrNotFound. Idempotent: a touch at or before the
+	// recorded one, or at the zero time, succeeds and changes nothing; of
+	// concurrent touches the latest stays. A revoked or expired token is
+	// touched all the same and stays revoked.
 	TouchToken(ctx context.Context, id string, at time.Time) error
 }
 
 // Codes stores authorization codes. Implementations must be safe for
-// concurrent use.
+// concurrent use; each method is one atomic step.
 type Codes interface {
-	// SaveCode stores c. A code with the same hash → ErrExists.
+	// SaveCode stores c. A code with the same hash already stored →
+	// ErrExists, and nothing changes. The check and the insert are one
+	// atomic step: of concurrent saves of one hash exactly one succeeds.
+	// Not idempotent: saving c again reports ErrExists.
 	SaveCode(ctx context.Context, c Code) error
 
 	// ConsumeCode atomically marks the code with hash h as used and returns
@@ -223,17 +235,23 @@ type Codes interface {
 }
 
 // Families stores refresh-token families. Implementations must be safe for
-// concurrent use.
+// concurrent use; each method is one atomic step.
 type Families interface {
-	// CreateFamily stores f. A family with the same ID → ErrExists.
+	// CreateFamily stores f, revoked already if f.RevokedAt is set. A
+	// family with the same ID already stored → ErrExists, and nothing
+	// changes. The check and the insert are one atomic step: of concurrent
+	// creations with one ID exactly one succeeds (the library relies on it
+	// to close the race between a code's first redemption and its replay).
+	// Not idempotent: creating f again reports ErrExists.
 	CreateFamily(ctx context.Context, f Family) error
 
 	// RotateFamily is a compare-and-swap: if presented is the family's
 	// Current hash, it sets Current to next, increments Rotations, marks
 	// the token whose hash is presented revoked at the given time, and
-	// returns the updated family. A zero at revokes the presented token at
-	// the Unix epoch. Of any number of concurrent rotations with one
-	// presented hash exactly one succeeds. Otherwise:
+	// returns the updated family, all in one atomic step. A zero at revokes
+	// the presented token at the Unix epoch. Of any number of concurrent
+	// rotations with one presented hash exactly one succeeds. Not
+	// idempotent: repeating a rotation reports ErrReused. Otherwise:
 	//   - unknown family → ErrNotFound;
 	//   - revoked family → ErrRevoked;
 	//   - presented is not Current (a rotated-out token) → ErrReused; the
@@ -242,9 +260,15 @@ type Families interface {
 
 	// RevokeFamily revokes the family and every token whose FamilyID is id
 	// (its access and refresh tokens), at the given time; a zero at still
-	// revokes, at the Unix epoch. Idempotent; it succeeds when no family
-	// record exists, still revoking the tokens that name it (a code
-	// redeemed without a refresh token).
+	// revokes, at the Unix epoch. The family and its tokens are revoked
+	// together, in one atomic step. Idempotent: a repeat succeeds and keeps
+	// the first RevokedAt of each record. It succeeds when no family record
+	// exists, still revoking the tokens that name it (a code redeemed
+	// without a refresh token). It must revoke every token whose
+	// CreateToken returned before the call; one created concurrently may
+	// be missed (the library creates a family's tokens before its record,
+	// and revokes the family again when creating the record reports
+	// ErrExists).
 	RevokeFamily(ctx context.Context, id string, at time.Time) error
 }
 
@@ -252,6 +276,7 @@ type Families interface {
 // for concurrent use.
 type Clients interface {
 	// Client returns the client with the given ID. Not found → ErrNotFound.
+	// The result is a copy: changing its slices changes nothing stored.
 	Client(ctx context.Context, id string) (Client, error)
 }
 
@@ -264,13 +289,24 @@ type Users interface {
 }
 
 // Deprovisioner revokes everything of a user in one call.
+// Implementations must be safe for concurrent use.
 type Deprovisioner interface {
 	// RevokeUser revokes, at the given time, every token of the user (API,
 	// access, refresh, session), every refresh family of the user, and makes
-	// every unredeemed code of the user unredeemable; a zero at still
-	// revokes, at the Unix epoch. Idempotent; an unknown user is not an
-	// error. Nothing it revoked is revived later, whatever
-	// the directory says.
+	// every unredeemed code of the user unredeemable, all in one call; a
+	// zero at still revokes, at the Unix epoch. Idempotent: a repeat
+	// succeeds and keeps the first RevokedAt of each record. An unknown
+	// user is not an error, and the empty userID names no user: it revokes
+	// nothing (client_credentials tokens have no user). Nothing it revoked
+	// is revived later, whatever the directory says. A call that fails may
+	// have done part of the work; repeating it completes it.
+	//
+	// It must catch every token, family and code whose CreateToken,
+	// CreateFamily or SaveCode returned before RevokeUser was called. One
+	// created concurrently may be missed: the library deactivates the user
+	// in the directory before calling RevokeUser, reads the user again
+	// after each such write, and revokes what it wrote for a user no
+	// longer active (S45).
 	RevokeUser(ctx context.Context, userID string, at time.Time) error
 }
 
@@ -285,16 +321,25 @@ type Store interface {
 }
 
 // Sweeper is an optional capability: deleting records that expired.
-// The library probes for it with a type assertion.
+// The library probes for it with a type assertion. Implementations must
+// be safe for concurrent use, with the other methods and with concurrent
+// sweeps.
 type Sweeper interface {
 	// DeleteExpired deletes at most limit tokens, codes and families whose
-	// ExpiresAt is before the given time, and returns how many it deleted.
-	// Callers repeat until it returns fewer than limit.
+	// ExpiresAt is before the given time, revoked, consumed or not, and
+	// returns how many it deleted. Nothing expired, a limit below 1 or a
+	// zero before → 0 and a nil error. Callers repeat until it returns
+	// fewer than limit; a record that a concurrent call is writing may be
+	// left for the next sweep. Deleting a consumed code ends its
+	// CodeUsedError: a replay then reports ErrNotFound.
 	DeleteExpired(ctx context.Context, before time.Time, limit int) (int, error)
 }
 
 // ClientLister is an optional capability for admin screens.
+// Implementations must be safe for concurrent use.
 type ClientLister interface {
-	// ListClients returns every registered client, ordered by ID.
+	// ListClients returns every registered client, ordered by ID (byte
+	// order), as copies. No clients → an empty slice and a nil error. A client put
+	// or deleted concurrently may or may not be listed.
 	ListClients(ctx context.Context) ([]Client, error)
 }
