@@ -40,10 +40,13 @@ func TestS50LogsContainNoSecrets(t *testing.T) {
 	tr2 := decodeTokens(t, f.refresh(f.web, tr.RefreshToken))
 	keep(tr2.AccessToken, tr2.RefreshToken)
 
-	// Security events: code reuse, refresh reuse, failed client
+	// Security events: refresh reuse, code reuse, failed client
 	// authentication, rate-limit trip, refresh by another client, bad CSRF.
-	f.exchange(f.web, code, webRedirect, verifier)
+	// The refresh reuse comes first: the code reuse revokes that family, and
+	// a token of a revoked family is no longer reuse (see below).
 	f.refresh(f.web, tr.RefreshToken)
+	f.exchange(f.web, code, webRedirect, verifier)
+	f.refresh(f.web, tr2.RefreshToken) // the family is revoked now: a revoked token, not reuse
 	for i := range oauth.DefaultFailedAuthBurst + 1 {
 		f.token(clientFx{id: "svc", secret: f.svc.secret[:len(f.svc.secret)-1] + strconv.Itoa(i%10)},
 			url.Values{"grant_type": {"client_credentials"}})
@@ -62,6 +65,7 @@ func TestS50LogsContainNoSecrets(t *testing.T) {
 	// Revocation, introspection, a store failure.
 	f.introspect(tr3.AccessToken)
 	f.post("/oauth/revoke", f.spa, url.Values{"token": {tr3.RefreshToken}})
+	f.refresh(f.spa, tr3.RefreshToken) // revoked at the revocation endpoint: not reuse
 	f.st.Fail("TokenByHash", nil)
 	f.post("/oauth/introspect", f.other, url.Values{"token": {cc.AccessToken}})
 	f.st.Heal("TokenByHash")
@@ -84,13 +88,17 @@ func TestS50LogsContainNoSecrets(t *testing.T) {
 	for _, event := range []string{
 		"authorization code reused", "refresh token reused", "client authentication failed",
 		"client authentication rate limited", "refresh token presented by another client",
-		"consent submitted without a valid CSRF token",
+		"consent submitted without a valid CSRF token", "revoked refresh token presented",
 	} {
 		assert.Contains(t, logs, event)
 	}
+	// Reuse is logged once: for the rotated-out token of a live family,
+	// not for the tokens revoked with their family.
+	assert.Equal(t, 1, strings.Count(logs, "refresh token reused"), logs)
+	assert.Equal(t, 2, strings.Count(logs, "revoked refresh token presented"), logs)
 	for _, line := range strings.Split(logs, "\n") {
 		if strings.Contains(line, "refresh token reused") || strings.Contains(line, "consent submitted without") ||
-			strings.Contains(line, "authorization code reused") {
+			strings.Contains(line, "authorization code reused") || strings.Contains(line, "revoked refresh token presented") {
 			assert.Contains(t, line, "client=")
 			assert.Contains(t, line, "user=")
 			assert.Contains(t, line, "org=")

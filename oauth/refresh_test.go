@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -102,6 +103,94 @@ func TestS29RefreshRotationAndReuse(t *testing.T) {
 	// Another grant of the same user and client is unaffected.
 	other := f.grant(f.web, webRedirect, "write:tasks", alice)
 	decodeTokens(t, f.refresh(f.web, other.RefreshToken))
+}
+
+// S29 and S52: presenting any revoked refresh token answers invalid_grant
+// and revokes the family, but only a token rotated out of a family that is
+// still live is logged as reuse; a token revoked with its family (the
+// revocation endpoint, deprovisioning) or on its own is logged as a
+// revoked token presented.
+func TestS52RefreshReuseTellsRotationFromRevocation(t *testing.T) {
+	const (
+		reused  = "refresh token reused"
+		revoked = "revoked refresh token presented"
+	)
+	tests := []struct {
+		name  string
+		event string
+		// revoke makes a refresh token of tr revoked and returns it.
+		revoke func(f *fx, tr tokenResp) string
+	}{
+		{"rotated out", reused, func(f *fx, tr tokenResp) string {
+			decodeTokens(f.t, f.refresh(f.web, tr.RefreshToken))
+			return tr.RefreshToken
+		}},
+		{"revoked at the revocation endpoint", revoked, func(f *fx, tr tokenResp) string {
+			require.Equal(f.t, http.StatusOK, f.post("/oauth/revoke", f.web, url.Values{"token": {tr.RefreshToken}}).Code)
+			return tr.RefreshToken
+		}},
+		{"rotated out, then revoked at the revocation endpoint", revoked, func(f *fx, tr tokenResp) string {
+			next := decodeTokens(f.t, f.refresh(f.web, tr.RefreshToken))
+			require.Equal(f.t, http.StatusOK, f.post("/oauth/revoke", f.web, url.Values{"token": {next.RefreshToken}}).Code)
+			return tr.RefreshToken
+		}},
+		{"deprovisioned", revoked, func(f *fx, tr tokenResp) string {
+			require.NoError(f.t, f.tokens.Deprovision(context.Background(), alice))
+			return tr.RefreshToken
+		}},
+		{"revoked on its own", revoked, func(f *fx, tr tokenResp) string {
+			all, err := f.mem.ListTokens(context.Background(), alice)
+			require.NoError(f.t, err)
+			for _, tok := range all {
+				if tok.Kind == store.KindRefresh && !tok.Revoked() {
+					require.NoError(f.t, f.mem.RevokeToken(context.Background(), tok.ID, f.clock.Now()))
+				}
+			}
+			return tr.RefreshToken
+		}},
+		{"store fails telling them apart", reused, func(f *fx, tr tokenResp) string {
+			decodeTokens(f.t, f.refresh(f.web, tr.RefreshToken))
+			f.st.Fail("RotateFamily", nil) // logged as the worse case; nothing else changes
+			return tr.RefreshToken
+		}},
+	}
+	var bodies []string
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFx(t)
+			tr := f.grant(f.web, webRedirect, "write:tasks", alice)
+			rt := tt.revoke(f, tr)
+			w := f.refresh(f.web, rt)
+			f.st.Heal("RotateFamily")
+			requireError(t, w, http.StatusBadRequest, oauth.ErrInvalidGrant)
+			bodies = append(bodies, w.Body.String())
+
+			// The family is dead: no live refresh token, no live access token.
+			assert.Equal(t, 0, f.liveRefresh(alice))
+			all, err := f.mem.ListTokens(t.Context(), alice)
+			require.NoError(t, err)
+			for _, tok := range all {
+				assert.True(t, tok.Revoked(), "token %s of the family is live", tok.ID)
+			}
+
+			logs := f.logs.String()
+			other := map[string]string{reused: revoked, revoked: reused}[tt.event]
+			assert.Equal(t, 1, strings.Count(logs, tt.event), logs)
+			assert.NotContains(t, logs, other)
+			for _, line := range strings.Split(logs, "\n") {
+				if strings.Contains(line, tt.event) {
+					assert.Contains(t, line, "client=web-app")
+					assert.Contains(t, line, "user=alice")
+					assert.Contains(t, line, "org=acme")
+					assert.Contains(t, line, "family=fam_")
+				}
+			}
+		})
+	}
+	// The answer is the same whatever revoked the token.
+	for _, b := range bodies[1:] {
+		assert.Equal(t, bodies[0], b)
+	}
 }
 
 // barrierStore holds every lookup of one hash, after it read the store,

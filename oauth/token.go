@@ -288,11 +288,9 @@ func (s *Server) grantRefresh(ctx context.Context, c store.Client, f *form) (iss
 	}
 	now := s.now()
 	if rec.Revoked() {
-		// A rotated-out (or revoked) refresh token: reuse. Whoever holds
-		// it may have stolen it, so the whole family dies (S29).
-		s.log.LogAttrs(ctx, slog.LevelWarn, "oauth: refresh token reused; revoking its family",
-			slog.String("client", c.ID), slog.String("user", rec.UserID), slog.String("org", rec.OrgID),
-			slog.String("token_id", rec.ID), slog.String("family", rec.FamilyID))
+		// A revoked refresh token: the whole family dies (S29), whatever
+		// revoked it. Which event to log depends on why it was revoked.
+		s.logRevokedRefresh(ctx, c, &rec, now)
 		if err := s.st.RevokeFamily(ctx, rec.FamilyID, now); err != nil {
 			return issued{}, unavailable(err)
 		}
@@ -374,6 +372,39 @@ func (s *Server) grantRefresh(ctx context.Context, c store.Client, f *form) (iss
 }
 
 var errBadRefresh = oerr(ErrInvalidGrant, "invalid refresh token")
+
+// logRevokedRefresh logs the presentation of a revoked refresh token, as
+// reuse when it was rotated out of a family that is still live: whoever
+// holds it may have stolen it (RFC 9700 §4.14.2, SECURITY.md S52).
+// Otherwise the token was revoked with its family — at the revocation
+// endpoint, by deprovisioning, or by an earlier detected reuse — or on its
+// own, and presenting it is a lesser event: an app still holding a token
+// its grant lost.
+//
+// The token record alone does not tell the two apart; the family does,
+// and RotateFamily, a compare-and-swap, is the store call that reads it:
+// a rotated-out token answers ErrReused and a revoked family ErrRevoked,
+// both changing nothing. Only a token revoked on its own that is still its
+// live family's current one passes the comparison; the swap to the zero
+// hash, which no secret has, then ends the family, which the caller
+// revokes next anyway. The probe is on this failure path only; a store
+// error is logged as reuse (the worse case) and changes nothing else.
+func (s *Server) logRevokedRefresh(ctx context.Context, c store.Client, rec *store.Token, now time.Time) {
+	_, err := s.st.RotateFamily(ctx, rec.FamilyID, rec.Hash, store.Hash{}, now)
+	attrs := []slog.Attr{
+		slog.String("client", c.ID), slog.String("user", rec.UserID), slog.String("org", rec.OrgID),
+		slog.String("token_id", rec.ID), slog.String("family", rec.FamilyID),
+	}
+	switch {
+	case err == nil, errors.Is(err, store.ErrRevoked), errors.Is(err, store.ErrNotFound):
+		s.log.LogAttrs(ctx, slog.LevelInfo, "oauth: revoked refresh token presented; revoking its family", attrs...)
+	case errors.Is(err, store.ErrReused):
+		s.log.LogAttrs(ctx, slog.LevelWarn, "oauth: refresh token reused; revoking its family", attrs...)
+	default:
+		attrs = append(attrs, slog.String("error", err.Error()))
+		s.log.LogAttrs(ctx, slog.LevelWarn, "oauth: refresh token reused; revoking its family", attrs...)
+	}
+}
 
 // discardTokens revokes tokens that were issued but will not be handed out.
 func (s *Server) discardTokens(ctx context.Context, now time.Time, ids ...string) {
