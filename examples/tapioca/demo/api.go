@@ -14,6 +14,7 @@ import (
 
 	"tapioca.dev/auth/middleware"
 	"tapioca.dev/auth/scope"
+	"tapioca.dev/auth/store"
 )
 
 // maxBody caps JSON request bodies.
@@ -229,14 +230,28 @@ func inTable[T any](tbl func(*org) *table[T], id string) func(*org) bool {
 // ownUser returns user id when the caller's organization is theirs, and
 // otherwise answers 404. Unlike records, another organization's user is not
 // told apart from no user: user IDs are made of usernames, and sign-in
-// keeps usernames from being enumerated.
-func (s *server) ownUser(w http.ResponseWriter, id string, c *call) (user, bool) {
-	u, found := s.dir.get(id)
-	if !found || u.OrgID != c.org.settings.ID {
+// keeps usernames from being enumerated. A store failure answers 503.
+func (s *server) ownUser(w http.ResponseWriter, r *http.Request, id string, c *call) (user, bool) {
+	if !s.dir.inOrg(id, c.org.settings.ID) {
 		notFound(w, "user")
 		return user{}, false
 	}
+	u, err := s.user(r.Context(), id)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		notFound(w, "user")
+		return user{}, false
+	case err != nil:
+		userStoreFailed(w)
+		return user{}, false
+	}
 	return u, true
+}
+
+// userStoreFailed answers a failure of the store while reading or
+// changing a user: the decision is the store's, so nothing is guessed.
+func userStoreFailed(w http.ResponseWriter) {
+	writeError(w, http.StatusServiceUnavailable, "temporarily_unavailable", "the user store failed; try again")
 }
 
 // mountCRUD registers the five routes of a collection.
@@ -455,16 +470,22 @@ func (s *server) mountAPI() {
 		apply: (*transactionInput).apply,
 	})
 
-	// Users and teams: read:users. The directory is the source of users.
-	s.orgRoute("GET /api/v1/users", scope.ReadUsers, func(w http.ResponseWriter, _ *http.Request, c *call) {
+	// Users and teams: read:users. Profiles come from the directory, whether
+	// they are active and their permissions from the store.
+	s.orgRoute("GET /api/v1/users", scope.ReadUsers, func(w http.ResponseWriter, r *http.Request, c *call) {
+		us, err := s.members(r.Context(), c.org.settings.ID)
+		if err != nil {
+			userStoreFailed(w)
+			return
+		}
 		out := []userView{}
-		for _, u := range s.dir.members(c.org.settings.ID) {
+		for _, u := range us {
 			out = append(out, viewUser(u))
 		}
 		writeJSON(w, http.StatusOK, list[userView]{Data: out})
 	})
 	s.orgRoute("GET /api/v1/users/{id}", scope.ReadUsers, func(w http.ResponseWriter, r *http.Request, c *call) {
-		u, ok := s.ownUser(w, r.PathValue("id"), c)
+		u, ok := s.ownUser(w, r, r.PathValue("id"), c)
 		if !ok {
 			return
 		}
@@ -510,16 +531,16 @@ type userInput struct {
 }
 
 // patchUser changes a user's name or permissions (admin:org). A demotion
-// applies to the user's tokens on their next request, since every
-// verification asks the directory. An administrator grants only what the
-// administrator has.
+// applies to the user's tokens on their next request, on every instance,
+// since every verification asks the store. An administrator grants only
+// what the administrator has. The display name is this instance's own.
 func (s *server) patchUser(w http.ResponseWriter, r *http.Request, c *call) {
 	var in userInput
 	if !decodeJSON(w, r, &in) {
 		return
 	}
 	id := r.PathValue("id")
-	if _, ok := s.ownUser(w, id, c); !ok {
+	if _, ok := s.ownUser(w, r, id, c); !ok {
 		return
 	}
 	var perms scope.Set
@@ -539,30 +560,51 @@ func (s *server) patchUser(w http.ResponseWriter, r *http.Request, c *call) {
 		badRequest(w, err)
 		return
 	}
-	u, _ := s.dir.update(id, func(u *user) {
-		if in.Name != nil {
-			u.Name = name
-		}
-		if in.Permissions != nil {
-			u.Permissions = perms
-		}
-	})
+	var (
+		u   user
+		err error
+	)
+	if in.Permissions != nil {
+		u, err = s.updateUser(r.Context(), id, func(rec *store.User) { rec.Permissions = perms })
+	} else {
+		u, err = s.user(r.Context(), id)
+	}
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		notFound(w, "user")
+		return
+	case err != nil:
+		userStoreFailed(w)
+		return
+	}
+	if in.Name != nil {
+		s.dir.rename(id, name)
+		u.Name = name
+	}
 	writeJSON(w, http.StatusOK, viewUser(u))
 }
 
 // deprovisionUser is what an SSO deprovisioning does (admin:org): the user
 // can no longer sign in, and every token, refresh token, code and session of
-// theirs stops working at once.
+// theirs stops working at once, on every instance that shares the store.
 func (s *server) deprovisionUser(w http.ResponseWriter, r *http.Request, c *call) {
 	id := r.PathValue("id")
-	if _, ok := s.ownUser(w, id, c); !ok {
+	if _, ok := s.ownUser(w, r, id, c); !ok {
 		return
 	}
 	if id == c.principal.UserID {
 		writeError(w, http.StatusBadRequest, "invalid_request", "you cannot deprovision yourself")
 		return
 	}
-	u, _ := s.dir.update(id, func(u *user) { u.Active = false })
+	u, err := s.updateUser(r.Context(), id, func(rec *store.User) { rec.Active = false })
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		notFound(w, "user")
+		return
+	case err != nil:
+		userStoreFailed(w)
+		return
+	}
 	if err := s.tokens.Deprovision(r.Context(), id); err != nil {
 		s.log.ErrorContext(r.Context(), "deprovision failed", "user", id, "error", err)
 		writeError(w, http.StatusServiceUnavailable, "temporarily_unavailable", "the token store failed; try again")

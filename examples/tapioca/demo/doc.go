@@ -14,7 +14,10 @@
 //	go -C store/pgstore run ./cmd/tapioca -postgres URL [flags]
 //
 // Both are a few lines around [Run]; the second one sets
-// [Options.OpenPostgres].
+// [Options.OpenPostgres]. Instances on one database share tokens, sessions
+// and whether each user is active and what they may do (read from the store
+// on every request); -key-file gives them one key for the CSRF tokens of
+// their forms and consent pages.
 //
 // At start the demo prints its users and their passwords, a fresh API
 // token, the OAuth clients with their secrets and a curl line that works as

@@ -75,14 +75,19 @@ func newDemo(t *testing.T, ds ...dataset) *demo {
 	if len(ds) > 0 {
 		data = ds[0]
 	}
+	return newDemoWith(t, config{Data: data})
+}
+
+// newDemoWith starts a demo with cfg, its Issuer, Logger and password
+// hashing filled in.
+func newDemoWith(t *testing.T, cfg config) *demo {
+	t.Helper()
 	logs := &syncBuffer{}
 	hs := httptest.NewUnstartedServer(nil)
-	s, err := newServer(config{
-		Issuer:       "http://" + hs.Listener.Addr().String(),
-		Data:         data,
-		Logger:       slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		hashPassword: memoHash,
-	})
+	cfg.Issuer = "http://" + hs.Listener.Addr().String()
+	cfg.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	cfg.hashPassword = memoHash
+	s, err := newServer(cfg)
 	require.NoError(t, err)
 	hs.Config.Handler = s
 	hs.Start()
@@ -168,7 +173,9 @@ func (d *demo) snapshot(id string) string {
 
 func userState(d *demo, orgID string) string {
 	var b strings.Builder
-	for _, u := range d.s.dir.members(orgID) {
+	us, err := d.s.members(context.Background(), orgID)
+	require.NoError(d.t, err)
+	for _, u := range us {
 		b.WriteString(u.ID + u.Name + u.Permissions.String())
 		if u.Active {
 			b.WriteString("+")

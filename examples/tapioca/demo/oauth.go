@@ -45,15 +45,18 @@ func (h host) LoginURL(_ *http.Request, returnTo string) (string, error) {
 const codeLifetime = 5 * time.Minute
 
 // mountOAuth mounts the authorization server at /oauth/ and its metadata
-// at /.well-known/oauth-authorization-server.
+// at /.well-known/oauth-authorization-server. It has no Directory: like the
+// token manager, it asks the store who a user is now.
 func (s *server) mountOAuth() error {
 	as, err := oauth.NewServer(oauth.Config{
-		Issuer:       s.issuer.String(),
-		Store:        s.st,
-		Tokens:       s.tokens,
-		Host:         host{s},
-		Directory:    s.dir,
+		Issuer: s.issuer.String(),
+		Store:  s.st,
+		Tokens: s.tokens,
+		Host:   host{s},
+		// Remembered consents are this process's: another instance asks
+		// again. The consent page's CSRF key is shared through -key-file.
 		Consents:     &oauth.MemoryConsents{},
+		ConsentKey:   s.consentKey,
 		DefaultScope: scope.Default.MustParse("read:tasks"),
 		CodeLifetime: codeLifetime,
 		Now:          s.now,

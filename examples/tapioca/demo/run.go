@@ -2,6 +2,8 @@ package demo
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -10,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -47,8 +50,8 @@ const defaultAddr = "127.0.0.1:8080"
 
 // options are the command-line flags.
 type options struct {
-	addr, issuer, data, postgres string
-	bcryptCost                   int
+	addr, issuer, data, postgres, keyFile string
+	bcryptCost                            int
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -59,6 +62,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.issuer, "issuer", "", "public base URL, the OAuth issuer: https, or http on a loopback host (default http:// + the listening address)")
 	fs.StringVar(&o.data, "data", "", "JSON `file` of users and OAuth clients (default: built-in demo data)")
 	fs.StringVar(&o.postgres, "postgres", "", "PostgreSQL `URL` to keep tokens, codes, clients and users in (default: in memory), e.g. postgres://user:password@127.0.0.1:5432/db?sslmode=disable")
+	fs.StringVar(&o.keyFile, "key-file", "", "`file` with the key that signs the CSRF tokens of the forms and the consent page, created (random) if missing; instances that share traffic need the same one (default: a random key per process)")
 	fs.IntVar(&o.bcryptCost, "bcrypt-cost", 0, "bcrypt cost of password hashes (default bcrypt.DefaultCost)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -88,6 +92,12 @@ func Run(ctx context.Context, args []string, stdout, logw io.Writer, opts Option
 			return err
 		}
 	}
+	var key []byte
+	if o.keyFile != "" {
+		if key, err = loadKey(o.keyFile); err != nil {
+			return err
+		}
+	}
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		return fmt.Errorf("%w: %v", errNoServer, err)
@@ -112,7 +122,7 @@ func Run(ctx context.Context, args []string, stdout, logw io.Writer, opts Option
 	// token.ReplaceAttr is a safety net: nothing here logs a secret, but
 	// should anything ever try, the log gets tap_[REDACTED].
 	logger := slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{ReplaceAttr: token.ReplaceAttr}))
-	s, err := newServer(config{Issuer: issuer, Data: ds, Store: st, StoreName: storeName, Logger: logger, BcryptCost: o.bcryptCost})
+	s, err := newServer(config{Issuer: issuer, Data: ds, Store: st, StoreName: storeName, Key: key, Logger: logger, BcryptCost: o.bcryptCost})
 	if err != nil {
 		return err
 	}
@@ -170,10 +180,65 @@ func postgresCommand(o options) string {
 		}
 		cmd += " -data " + shellQuote(data)
 	}
+	if o.keyFile != "" {
+		kf := o.keyFile
+		if abs, err := filepath.Abs(kf); err == nil {
+			kf = abs
+		}
+		cmd += " -key-file " + shellQuote(kf)
+	}
 	if o.bcryptCost != 0 {
 		cmd += " -bcrypt-cost " + strconv.Itoa(o.bcryptCost)
 	}
 	return cmd
+}
+
+// loadKey reads the -key-file key: hex, at least [minKeyLen] bytes. A
+// missing file is created with a fresh random key (readable by its owner
+// only); instances starting together on one file agree on one key, since
+// the file appears at once, complete, or not at all.
+func loadKey(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		if err := createKey(path); err != nil {
+			return nil, fmt.Errorf("-key-file: %w", err)
+		}
+		b, err = os.ReadFile(path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("-key-file: %w", err)
+	}
+	key, err := hex.DecodeString(strings.TrimSpace(string(b)))
+	if err != nil || len(key) < minKeyLen {
+		return nil, fmt.Errorf("-key-file %s: must hold at least %d bytes in hex (delete it to have one made)", path, minKeyLen)
+	}
+	return key, nil
+}
+
+// createKey writes a random key to path unless path exists: the key goes
+// to a temporary file first, which is then linked to path, so nobody reads
+// a half-written key.
+func createKey(path string) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tapioca-key-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	key := make([]byte, minKeyLen)
+	_, err = rand.Read(key)
+	if err == nil {
+		_, err = tmp.WriteString(hex.EncodeToString(key) + "\n")
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	if err := os.Link(tmp.Name(), path); err != nil && !errors.Is(err, os.ErrExist) {
+		return err
+	}
+	return nil
 }
 
 // shellQuote quotes s for a POSIX shell when it needs quoting.
@@ -190,8 +255,14 @@ func (s *server) printBanner(w io.Writer, addr string) {
 	base := s.issuer.String()
 	fmt.Fprintf(w, "Tapioca demo listening on http://%s (issuer %s)\n\n", addr, base)
 	if s.storeName != "" {
-		fmt.Fprintf(w, "Tokens, sessions, codes, OAuth clients and users are kept in %s: they outlive a restart\n"+
-			"(the API's sample data, the passwords and the client secrets below are this run's own).\n\n", s.storeName)
+		fmt.Fprintf(w, "Tokens, sessions, codes, OAuth clients and users are kept in %s: they outlive a restart,\n"+
+			"and every instance on it shares them (the API's sample data, the passwords and the client secrets\n"+
+			"below are this run's own; so are remembered OAuth consents and the sign-in throttle).\n", s.storeName)
+		if !s.sharedKey {
+			fmt.Fprintf(w, "Forms and consent pages are signed with this process's own key: start every instance that\n"+
+				"shares the traffic with the same -key-file.\n")
+		}
+		fmt.Fprintln(w)
 	}
 	fmt.Fprintf(w, "Sign in at %s/login — API tokens at %s/settings/tokens\n", base, base)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
@@ -217,8 +288,7 @@ func (s *server) printBanner(w io.Writer, addr string) {
 	}
 	tw.Flush()
 
-	first := s.users[0]
-	fmt.Fprintf(w, "\nA demo API token of %s (%s), made for this run:\n\n", first.Username, s.demoScopes)
+	fmt.Fprintf(w, "\nA demo API token of %s (%s), made for this run:\n\n", s.demoUser, s.demoScopes)
 	fmt.Fprintf(w, "  export TAPIOCA_TOKEN=%s\n\n", s.demoToken.Reveal())
 	fmt.Fprintf(w, "Try it:\n\n")
 	fmt.Fprintf(w, "  curl %s/api/v1/tasks -H \"Authorization: Bearer %s\"\n", base, s.demoToken.Reveal())

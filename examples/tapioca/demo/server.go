@@ -2,7 +2,9 @@ package demo
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -10,6 +12,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -38,6 +41,10 @@ type config struct {
 	// StoreName names Store in the start-up banner when it is persistent
 	// ("PostgreSQL"); empty for the in-memory store.
 	StoreName string
+	// Key signs the CSRF tokens of the web forms and of the OAuth consent
+	// page, at least 32 bytes; instances that share traffic need the same
+	// key. Nil means a random key for this process.
+	Key []byte
 	// Logger receives request logs and the library's events.
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
@@ -52,29 +59,33 @@ type config struct {
 
 // server is the demo Tapioca service.
 type server struct {
-	issuer  *url.URL
-	secure  bool // served over TLS: Secure cookies
-	log     *slog.Logger
-	now     func() time.Time
-	st      Store
-	dir     *directory
-	orgs    orgs
-	tokens  *token.Manager
-	auth    *middleware.Authenticator
-	oauth   *oauth.Server
-	csrfKey []byte
-	logins  *loginLimiter
-	mux     *http.ServeMux
-	handler http.Handler
+	issuer     *url.URL
+	secure     bool // served over TLS: Secure cookies
+	log        *slog.Logger
+	now        func() time.Time
+	st         Store
+	dir        *directory
+	usersMu    sync.Mutex // serializes user updates on a store without UserUpdater
+	orgs       orgs
+	tokens     *token.Manager
+	auth       *middleware.Authenticator
+	oauth      *oauth.Server
+	csrfKey    []byte // the web forms' CSRF key
+	consentKey []byte // the OAuth consent page's
+	logins     *loginLimiter
+	mux        *http.ServeMux
+	handler    http.Handler
 
 	// What start-up prints: the demo's own secrets, made for this run.
 	users      []userData   // with plaintext passwords
 	clients    []clientData // with plaintext secrets
+	demoUser   string       // the username the demo token belongs to; "" if none
 	demoToken  token.Secret
-	demoScopes string
+	demoScopes scope.Set
 	demoTask   string
 	builtin    bool // built-in data: passwords were generated and are printed
 	storeName  string
+	sharedKey  bool // config.Key was given
 }
 
 // newServer builds the demo from cfg: the store, the directory, the token
@@ -115,12 +126,22 @@ func newServer(cfg config) (*server, error) {
 		return nil, err
 	}
 	s.logins = newLoginLimiter(s.now)
-	s.csrfKey = make([]byte, 32)
-	if _, err := rand.Read(s.csrfKey); err != nil {
-		return nil, err
+	key := cfg.Key
+	s.sharedKey = key != nil
+	switch {
+	case key == nil:
+		key = make([]byte, 32)
+		if _, err := rand.Read(key); err != nil {
+			return nil, err
+		}
+	case len(key) < minKeyLen:
+		return nil, fmt.Errorf("the key has %d bytes, want at least %d", len(key), minKeyLen)
 	}
+	s.csrfKey, s.consentKey = deriveKey(key, "web forms"), deriveKey(key, "oauth consent")
 	s.tokens, err = token.NewManager(token.Config{
-		Store: s.st, Directory: s.dir, Now: s.now, Logger: s.log,
+		// No Directory: the token manager asks the store who a user is
+		// now, so every instance on a shared store sees the same answer.
+		Store: s.st, Now: s.now, Logger: s.log,
 	})
 	if err != nil {
 		return nil, err
@@ -138,7 +159,6 @@ func newServer(cfg config) (*server, error) {
 	if err := s.load(context.Background(), cfg.Data, hash); err != nil {
 		return nil, err
 	}
-	s.dir.mirror = s.mirrorUser
 	s.mux = http.NewServeMux()
 	s.mountAPI()
 	s.mountTokensAPI()
@@ -150,16 +170,30 @@ func newServer(cfg config) (*server, error) {
 	return s, nil
 }
 
+// minKeyLen is the least length of [config.Key].
+const minKeyLen = 32
+
+// deriveKey derives the key of one use from the demo's key, so that no two
+// uses share one: HMAC-SHA256(key, "tapioca demo " + use).
+func deriveKey(key []byte, use string) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte("tapioca demo " + use))
+	return m.Sum(nil)
+}
+
 // ServeHTTP serves the demo.
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
-// load hashes the users' passwords, registers the clients, seeds every
-// organization and makes the demo API token.
+// load hashes the users' passwords, registers the users and the clients in
+// the store, seeds every organization and makes the demo API token.
 func (s *server) load(ctx context.Context, ds dataset, hash func(string) ([]byte, error)) error {
 	now := s.now().UTC().Truncate(time.Second)
 	s.builtin = ds.builtin
 	members := map[string][]string{}
-	var orgOrder []string
+	var (
+		orgOrder []string
+		demo     *store.User // the first active user gets the demo token
+	)
 	for _, ud := range ds.users {
 		h, err := hash(ud.Password)
 		if err != nil {
@@ -169,11 +203,15 @@ func (s *server) load(ctx context.Context, ds dataset, hash func(string) ([]byte
 		if err != nil {
 			return err
 		}
-		u := &user{ID: "user_" + ud.Username, Username: ud.Username, Name: ud.Name, OrgID: ud.Organization,
-			Hash: h, Permissions: perms, Active: true}
+		u := profile{ID: "user_" + ud.Username, Username: ud.Username, Name: ud.Name, OrgID: ud.Organization, Hash: h}
 		s.dir.add(u)
-		if err := s.putStore(ctx, func(ctx context.Context) error { return s.st.PutUser(ctx, u.record()) }); err != nil {
+		rec, err := s.registerUser(ctx, store.User{ID: u.ID, OrgID: u.OrgID, Active: true, Permissions: perms})
+		if err != nil {
 			return fmt.Errorf("user %s: %w", ud.Username, err)
+		}
+		if demo == nil && rec.Active {
+			demo = &rec
+			s.demoUser = ud.Username
 		}
 		if _, ok := members[u.OrgID]; !ok {
 			orgOrder = append(orgOrder, u.OrgID)
@@ -211,21 +249,22 @@ func (s *server) load(ctx context.Context, ds dataset, hash func(string) ([]byte
 		}
 		s.clients = append(s.clients, cd)
 	}
-	// The demo token: the first user's, for tasks, so the printed curl line
-	// and the docs' PATCH request work as printed.
-	first := s.users[0]
-	u, _ := s.dir.get("user_" + first.Username)
-	want := scope.Default.MustParse("read:tasks write:tasks").Narrow(u.Permissions.Closure())
-	if want.IsEmpty() {
-		want = u.Permissions
+	// The demo token: the first active user's, for tasks, so the printed
+	// curl line and the docs' PATCH request work as printed.
+	if demo == nil {
+		return nil // every user was deprovisioned in the store
 	}
-	sec, _, err := s.tokens.Create(ctx, token.CreateRequest{UserID: u.ID, Name: "demo token (printed at start)", Scopes: want})
+	want := scope.Default.MustParse("read:tasks write:tasks").Narrow(demo.Permissions.Closure())
+	if want.IsEmpty() {
+		want = demo.Permissions
+	}
+	sec, _, err := s.tokens.Create(ctx, token.CreateRequest{UserID: demo.ID, Name: "demo token (printed at start)", Scopes: want})
 	if err != nil {
 		return fmt.Errorf("demo token: %w", err)
 	}
 	s.demoToken = sec
-	s.demoScopes = want.String()
-	if o, ok := s.orgs.get(u.OrgID); ok {
+	s.demoScopes = want
+	if o, ok := s.orgs.get(demo.OrgID); ok {
 		if ts := o.tasks.list(); len(ts) > 0 {
 			s.demoTask = ts[0].ID
 		}
@@ -233,8 +272,8 @@ func (s *server) load(ctx context.Context, ds dataset, hash func(string) ([]byte
 	return nil
 }
 
-// storeTimeout bounds each store write the demo makes itself (registering
-// users and clients, mirroring directory changes).
+// storeTimeout bounds each store call the demo makes itself (registering
+// users and clients, reading and changing users).
 const storeTimeout = 10 * time.Second
 
 // putStore runs one store write under [storeTimeout].
@@ -244,16 +283,31 @@ func (s *server) putStore(ctx context.Context, put func(context.Context) error) 
 	return put(ctx)
 }
 
-// mirrorUser copies a directory change (a new name, new permissions, a
-// deprovisioning) into the store's own copy of the users, for whatever else
-// reads the store. The library reads users from the directory, so a failed
-// copy changes no decision here (a deprovisioning revokes through
-// [token.Manager.Deprovision], which fails closed): it is logged. It runs
-// under the directory's lock, so the store sees the changes in order.
-func (s *server) mirrorUser(u store.User) {
-	if err := s.putStore(context.Background(), func(ctx context.Context) error { return s.st.PutUser(ctx, u) }); err != nil {
-		s.log.Error("copying a user to the store failed", "user", u.ID, "error", err)
+// registerUser stores a user of the data, replacing its organization and
+// permissions, and returns the stored record. A user the store already
+// has as deprovisioned stays deprovisioned: a restart, or another instance
+// starting, never re-activates a user.
+func (s *server) registerUser(ctx context.Context, rec store.User) (store.User, error) {
+	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
+	defer cancel()
+	set := func(u *store.User) {
+		active := u.Active
+		*u = rec
+		u.Active = active
 	}
+	var (
+		got store.User
+		err error
+	)
+	if uu, ok := s.st.(UserUpdater); ok {
+		got, err = uu.UpdateUser(ctx, rec.ID, set)
+	} else {
+		got, err = s.updateLocked(ctx, rec.ID, set)
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return rec, s.st.PutUser(ctx, rec)
+	}
+	return got, err
 }
 
 func orgName(id string) string {

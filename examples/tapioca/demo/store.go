@@ -11,7 +11,10 @@ import (
 // users in: everything the library needs ([store.Store]) plus the two
 // methods that register the demo's users and OAuth clients. Both replace
 // the record with the same ID, so a restart on a persistent store
-// re-registers the same users and clients. *pgstore.Store implements it.
+// re-registers the same users and clients. *pgstore.Store implements it;
+// store/pgstore's cmd/tapioca adds [UserUpdater] for several instances on
+// one database. The store is the demo's only record of whether a user is
+// active and what they may do (see directory.go).
 type Store interface {
 	store.Store
 	// PutUser stores u, replacing the user with the same ID.

@@ -278,17 +278,39 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) {
 			Error: "Too many failed sign-ins; try again in " + strconv.Itoa(secs) + " seconds."})
 		return
 	}
-	u, ok := s.dir.authenticate(username, r.PostFormValue("password"))
-	if !ok {
+	unavailable := func() {
+		s.render(w, http.StatusServiceUnavailable, "login", pageData{Title: "Sign in", ReturnTo: ret, Error: "Sign-in is unavailable; try again."})
+	}
+	refuse := func() {
 		s.logins.fail(keys...)
 		s.log.InfoContext(r.Context(), "sign-in failed", "addr", remoteHost(r))
 		s.render(w, http.StatusUnauthorized, "login", pageData{Title: "Sign in", ReturnTo: ret, Error: "Wrong username or password."})
+	}
+	p, ok := s.dir.authenticate(username, r.PostFormValue("password"))
+	if !ok {
+		refuse()
+		return
+	}
+	// Whether the user may still sign in is the store's answer, not this
+	// instance's memory: a deprovisioning through another instance counts.
+	// A deprovisioned user is told the same as a wrong password.
+	u, err := s.user(r.Context(), p.ID)
+	switch {
+	case errors.Is(err, store.ErrNotFound), err == nil && !u.Active:
+		refuse()
+		return
+	case err != nil:
+		unavailable()
 		return
 	}
 	sec, rec, err := s.tokens.CreateSession(r.Context(), u.ID)
+	if errors.Is(err, token.ErrUser) { // deprovisioned since
+		refuse()
+		return
+	}
 	if err != nil {
 		s.log.ErrorContext(r.Context(), "session failed", "user", u.ID, "error", err)
-		s.render(w, http.StatusServiceUnavailable, "login", pageData{Title: "Sign in", ReturnTo: ret, Error: "Sign-in is unavailable; try again."})
+		unavailable()
 		return
 	}
 	s.log.InfoContext(r.Context(), "signed in", "user", u.ID, "session", rec.ID)
@@ -324,7 +346,7 @@ func (s *server) tokensPage(w http.ResponseWriter, r *http.Request, p token.Prin
 	}
 	d.Title, d.User, d.Org = "API tokens", u.Name, u.OrgID
 	d.CSRF = s.csrfToken(p.TokenID)
-	d.Choices = scopeChoices(u.Permissions)
+	d.Choices = scopeChoices(p.Scopes) // a session's scopes: the user's permissions now
 	d.APIURL = s.url("/api/v1/tasks")
 	s.render(w, status, "tokens", d)
 }
