@@ -24,7 +24,11 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"tapioca.dev/auth/examples/tapioca/demo"
+	"tapioca.dev/auth/scope"
+	"tapioca.dev/auth/store"
 	"tapioca.dev/auth/store/pgstore"
 )
 
@@ -58,5 +62,55 @@ func openPostgres(ctx context.Context, url string) (demo.Store, func(), error) {
 		st.Close()
 		return nil, nil, err
 	}
-	return st, st.Close, nil
+	return pgStore{st}, st.Close, nil
+}
+
+// pgStore is pgstore with the atomic user update the demo needs when
+// several instances share the database ([demo.UserUpdater]): a permissions
+// change on one instance racing a deprovisioning on another must not
+// re-activate the user.
+type pgStore struct{ *pgstore.Store }
+
+var (
+	_ demo.Store       = pgStore{}
+	_ demo.UserUpdater = pgStore{}
+	_ store.Sweeper    = pgStore{}
+)
+
+// UpdateUser implements [demo.UserUpdater]: it locks the user's row
+// (SELECT … FOR UPDATE), so concurrent updates from any instance wait for
+// each other, changes the record and writes it in the same transaction.
+// It reads and writes the table of pgstore's schema
+// (migrations/0001_init.sql); scopes are stored as their RFC 6749 §3.3
+// string, as pgstore stores them.
+func (s pgStore) UpdateUser(ctx context.Context, id string, change func(*store.User)) (store.User, error) {
+	var u store.User
+	err := pgx.BeginFunc(ctx, s.Pool(), func(tx pgx.Tx) error {
+		var perms string
+		err := tx.QueryRow(ctx, `SELECT id, org_id, active, permissions FROM tapioca_users WHERE id = $1 FOR UPDATE`, id).
+			Scan(&u.ID, &u.OrgID, &u.Active, &perms)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("pgstore: user %s: %w", id, store.ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("pgstore: user %s: %w", id, err)
+		}
+		if perms != "" {
+			if u.Permissions, err = scope.Default.Parse(perms); err != nil {
+				return fmt.Errorf("pgstore: user %s: stored scope: %w", id, err)
+			}
+		}
+		change(&u)
+		u.ID = id
+		_, err = tx.Exec(ctx, `UPDATE tapioca_users SET org_id = $2, active = $3, permissions = $4 WHERE id = $1`,
+			id, u.OrgID, u.Active, u.Permissions.String())
+		if err != nil {
+			return fmt.Errorf("pgstore: update user %s: %w", id, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return store.User{}, err
+	}
+	return u, nil
 }
