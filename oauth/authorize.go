@@ -46,14 +46,14 @@ type pageError struct {
 }
 
 // ServeAuthorize is the authorization endpoint (RFC 6749 §3.1, §4.1.1) for
-// response_type=code with PKCE S256 (RFC 7636). GET starts an authorization
+// response_type=code with PKCE S256 (RFC 7636 §4.3). GET starts an authorization
 // request: nobody signed in → the host's login page; a remembered consent
 // covering the scope → a code at once; else the consent page. POST is the
 // consent page's answer, checked against its CSRF token.
 //
 // Until the client and its redirect URI are verified, errors are shown on
 // an error page, never redirected; after that they go back to the client
-// with error, state and iss (RFC 9207). Every page denies framing.
+// with error, state and iss (RFC 9207 §2). Every page denies framing.
 func (s *Server) ServeAuthorize(w http.ResponseWriter, r *http.Request) {
 	if !s.grants.code {
 		http.NotFound(w, r)
@@ -421,7 +421,7 @@ func (s *Server) issueCode(ctx context.Context, a *authzRequest, u store.User, g
 }
 
 // redirectError sends an error back to the verified redirect URI with
-// state and iss (RFC 6749 §4.1.2.1, RFC 9207).
+// state and iss (RFC 6749 §4.1.2.1, RFC 9207 §2).
 func (s *Server) redirectError(w http.ResponseWriter, r *http.Request, a *authzRequest, err error, post bool) {
 	oe, status := publicError(err)
 	if status >= 500 {

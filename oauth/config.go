@@ -28,11 +28,16 @@ const (
 	GrantClientCredentials = "client_credentials"
 )
 
-// Defaults of [Config].
+// Defaults and limits of [Config].
 const (
-	DefaultCodeLifetime       = 60 * time.Second
-	MaxCodeLifetime           = 10 * time.Minute
+	// DefaultCodeLifetime is Config.CodeLifetime's default.
+	DefaultCodeLifetime = 60 * time.Second
+	// MaxCodeLifetime is the longest Config.CodeLifetime allowed (RFC
+	// 6749 §4.1.2 recommends at most 10 minutes).
+	MaxCodeLifetime = 10 * time.Minute
+	// DefaultRefreshIdleTimeout is Config.RefreshIdleTimeout's default.
 	DefaultRefreshIdleTimeout = 30 * 24 * time.Hour
+	// DefaultRefreshMaxLifetime is Config.RefreshMaxLifetime's default.
 	DefaultRefreshMaxLifetime = 90 * 24 * time.Hour
 	// DefaultFailedAuthBurst failed client authentications are allowed per
 	// client ID and per remote address before they are rate limited ...
@@ -136,17 +141,27 @@ type ConsentPage func(w http.ResponseWriter, r *http.Request, p *ConsentPrompt)
 
 // ConsentPrompt is what a [ConsentPage] shows.
 type ConsentPrompt struct {
-	ClientID   string
-	ClientName string   // the client's registered name; ClientID if none
-	UserID     string   // the signed-in user
-	Scopes     []string // the scopes to be granted, canonical order
-	Action     string   // the URL the form posts to
-	Fields     []Field  // hidden fields, the CSRF token among them
+	// ClientID is the ID of the client asking for access.
+	ClientID string
+	// ClientName is the client's registered name; ClientID if none.
+	ClientName string
+	// UserID is the signed-in user.
+	UserID string
+	// Scopes are the scopes to be granted, in canonical order.
+	Scopes []string
+	// Action is the URL the form posts to.
+	Action string
+	// Fields are the hidden fields, the CSRF token among them.
+	Fields []Field
 }
 
 // Field is a hidden form field of the consent page.
 type Field struct {
-	Name, Value string
+	// Name is the field's name attribute.
+	Name string
+	// Value is the field's value, to be sent back unchanged (HTML-escaped
+	// in the page, as html/template does).
+	Value string
 }
 
 // Config configures a [Server]. Issuer, Store, Tokens and Host are
@@ -217,8 +232,9 @@ type Config struct {
 	// /64 prefix): behind a proxy, set it from the forwarded header before
 	// the Server sees the request.
 	FailedAuthBurst int
-	// FailedAuthInterval: see FailedAuthBurst; 0 means
-	// DefaultFailedAuthInterval.
+	// FailedAuthInterval is how often one more failure is allowed once
+	// FailedAuthBurst failures are spent (the bucket refills at this
+	// rate); 0 means DefaultFailedAuthInterval.
 	FailedAuthInterval time.Duration
 	// RateLimitKeys bounds the rate limiter's memory: how many client IDs
 	// and remote addresses it tracks; 0 means DefaultRateLimitKeys.
@@ -234,7 +250,7 @@ type Config struct {
 // is safe for concurrent use.
 type Server struct {
 	issuer   string
-	issParam string // "&iss=" + the escaped issuer (RFC 9207)
+	issParam string // "&iss=" + the escaped issuer (RFC 9207 §2)
 	origin   string // scheme://host of the issuer
 	realm    string
 	st       store.Store

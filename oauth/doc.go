@@ -6,16 +6,16 @@
 // A [Server] is an [http.Handler] built by [NewServer] from a [Config]. At
 // its default paths it serves:
 //
-//	GET  /oauth/authorize                        RFC 6749 §3.1, §4.1.1; RFC 7636; RFC 9207
+//	GET  /oauth/authorize                        RFC 6749 §3.1, §4.1.1-4.1.2; RFC 7636 §4.3; RFC 9207 §2
 //	POST /oauth/authorize                        the consent page's answer (CSRF-protected)
-//	POST /oauth/token                            RFC 6749 §3.2, §4.1.3, §4.4, §6
-//	POST /oauth/revoke                           RFC 7009
-//	POST /oauth/introspect                       RFC 7662
-//	GET  /.well-known/oauth-authorization-server RFC 8414
+//	POST /oauth/token                            RFC 6749 §3.2, §4.1.3, §4.4, §5, §6; RFC 7636 §4.5-4.6
+//	POST /oauth/revoke                           RFC 7009 §2
+//	POST /oauth/introspect                       RFC 7662 §2
+//	GET  /.well-known/oauth-authorization-server RFC 8414 §2, §3
 //
 // # Grants
 //
-//   - authorization_code with PKCE (RFC 7636), S256 only. PKCE is required
+//   - authorization_code with PKCE (RFC 7636 §4), S256 only. PKCE is required
 //     of every client unless Config.UnsafeAllowConfidentialWithoutPKCE lets
 //     confidential clients skip it; public clients always need it
 //     (RFC 9700 §2.1.1). Codes are tap_code_ secrets stored as SHA-256
@@ -42,7 +42,7 @@
 // # Client authentication
 //
 // client_secret_basic (RFC 6749 §2.3.1, form-urlencoded id and secret),
-// client_secret_post, and none for public clients. Client secrets are
+// client_secret_post (§2.3.1), and none for public clients (§2.1, §3.2.1). Client secrets are
 // tap_secret_ secrets made by [NewClientSecret]; stores keep only their
 // SHA-256, compared in constant time against each live hash (two during a
 // rotation). High-entropy secrets need no slow hash (NIST SP 800-63B
@@ -76,11 +76,12 @@
 // errors are JSON (RFC 6749 §5.2) with Cache-Control: no-store;
 // invalid_client is 401 with WWW-Authenticate: Basic when the client used
 // Basic. Authorization errors go back to the redirect URI with state and iss
-// (RFC 9207) only once the client and the redirect URI are verified; before
+// (RFC 9207 §2) only once the client and the redirect URI are verified; before
 // that the browser gets an error page, never a redirect. Every store
 // failure fails closed: 503, no token, never "active":true.
 //
-// Redirect URIs match byte for byte ([MatchRedirectURI]), except that
-// loopback IP literals match in any port (RFC 8252 §7.3). Hosts check new
+// Redirect URIs match byte for byte ([MatchRedirectURI]; RFC 9700 §2.1,
+// §4.1.3), except that loopback IP literals match in any port (RFC 8252
+// §7.3). Hosts check new
 // clients with [ValidateClient] and [ValidateRedirectURI].
 package oauth

@@ -17,7 +17,11 @@ import (
 // value. Descriptions are fixed texts chosen by this package; they never
 // echo request input.
 type Error struct {
-	Code        string
+	// Code is the error code, sent as the error parameter: one of the
+	// codes of [ErrInvalidRequest] and its siblings.
+	Code string
+	// Description is the error_description: a fixed text for developers,
+	// never request input; empty means none is sent.
 	Description string
 }
 

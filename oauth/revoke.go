@@ -11,7 +11,7 @@ import (
 	"tapioca.dev/auth/token"
 )
 
-// ServeRevoke is the revocation endpoint (RFC 7009). The client
+// ServeRevoke is the revocation endpoint (RFC 7009 §2). The client
 // authenticates as at the token endpoint. Revoking a refresh token revokes
 // its whole family, access tokens included; revoking an access token
 // revokes that token. Unknown, malformed, expired or already revoked
@@ -78,7 +78,7 @@ func (s *Server) revoke(r *http.Request, c store.Client, presented string) error
 	return nil
 }
 
-// ServeIntrospect is the introspection endpoint (RFC 7662). The caller
+// ServeIntrospect is the introspection endpoint (RFC 7662 §2). The caller
 // authenticates as a confidential client at the token endpoint would; a
 // client named in Config.Introspectors (a resource server) may introspect
 // any token, any other client only its own.
@@ -216,22 +216,47 @@ func (s *Server) ServeMetadata(w http.ResponseWriter, r *http.Request) {
 }
 
 // Metadata is the RFC 8414 §2 authorization server metadata this server
-// publishes.
+// publishes. Each field is the RFC 8414 §2 member named in its JSON tag.
 type Metadata struct {
-	Issuer                                     string   `json:"issuer"`
-	AuthorizationEndpoint                      string   `json:"authorization_endpoint,omitempty"`
-	TokenEndpoint                              string   `json:"token_endpoint"`
-	RevocationEndpoint                         string   `json:"revocation_endpoint"`
-	IntrospectionEndpoint                      string   `json:"introspection_endpoint"`
-	ScopesSupported                            []string `json:"scopes_supported"`
-	ResponseTypesSupported                     []string `json:"response_types_supported"`
-	ResponseModesSupported                     []string `json:"response_modes_supported,omitempty"`
-	GrantTypesSupported                        []string `json:"grant_types_supported"`
-	TokenEndpointAuthMethodsSupported          []string `json:"token_endpoint_auth_methods_supported"`
-	RevocationEndpointAuthMethodsSupported     []string `json:"revocation_endpoint_auth_methods_supported"`
-	IntrospectionEndpointAuthMethodsSupported  []string `json:"introspection_endpoint_auth_methods_supported"`
-	CodeChallengeMethodsSupported              []string `json:"code_challenge_methods_supported,omitempty"`
-	AuthorizationResponseIssParameterSupported bool     `json:"authorization_response_iss_parameter_supported,omitempty"`
+	// Issuer is the issuer identifier, Config.Issuer.
+	Issuer string `json:"issuer"`
+	// AuthorizationEndpoint is the URL of the authorization endpoint;
+	// empty (omitted) when the authorization code grant is not enabled.
+	AuthorizationEndpoint string `json:"authorization_endpoint,omitempty"`
+	// TokenEndpoint is the URL of the token endpoint.
+	TokenEndpoint string `json:"token_endpoint"`
+	// RevocationEndpoint is the URL of the revocation endpoint (RFC 7009).
+	RevocationEndpoint string `json:"revocation_endpoint"`
+	// IntrospectionEndpoint is the URL of the introspection endpoint
+	// (RFC 7662).
+	IntrospectionEndpoint string `json:"introspection_endpoint"`
+	// ScopesSupported are the names of the scope registry's scopes.
+	ScopesSupported []string `json:"scopes_supported"`
+	// ResponseTypesSupported is ["code"], or empty when the authorization
+	// code grant is not enabled: there is no implicit grant.
+	ResponseTypesSupported []string `json:"response_types_supported"`
+	// ResponseModesSupported is ["query"] with the authorization code
+	// grant, else empty (omitted).
+	ResponseModesSupported []string `json:"response_modes_supported,omitempty"`
+	// GrantTypesSupported are the enabled grants (Config.GrantTypes).
+	GrantTypesSupported []string `json:"grant_types_supported"`
+	// TokenEndpointAuthMethodsSupported are client_secret_basic and
+	// client_secret_post, and none (public clients) with the
+	// authorization code grant.
+	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported"`
+	// RevocationEndpointAuthMethodsSupported are the same methods as at
+	// the token endpoint.
+	RevocationEndpointAuthMethodsSupported []string `json:"revocation_endpoint_auth_methods_supported"`
+	// IntrospectionEndpointAuthMethodsSupported are client_secret_basic
+	// and client_secret_post: public clients cannot introspect.
+	IntrospectionEndpointAuthMethodsSupported []string `json:"introspection_endpoint_auth_methods_supported"`
+	// CodeChallengeMethodsSupported is ["S256"] with the authorization
+	// code grant (RFC 7636 §4.2; plain is never accepted), else empty.
+	CodeChallengeMethodsSupported []string `json:"code_challenge_methods_supported,omitempty"`
+	// AuthorizationResponseIssParameterSupported says that every
+	// authorization response carries iss (RFC 9207 §3); true with the
+	// authorization code grant.
+	AuthorizationResponseIssParameterSupported bool `json:"authorization_response_iss_parameter_supported,omitempty"`
 }
 
 // Metadata returns the metadata the server publishes at Paths.Metadata.

@@ -18,7 +18,7 @@ import (
 )
 
 // ServeToken is the token endpoint (RFC 6749 §3.2): POST with a form body,
-// grants authorization_code (with PKCE, RFC 7636), refresh_token (rotated
+// grants authorization_code (with PKCE, RFC 7636 §4.5-4.6), refresh_token (rotated
 // on every use) and client_credentials.
 func (s *Server) ServeToken(w http.ResponseWriter, r *http.Request) {
 	defer s.recoverJSON(w, r)
