@@ -34,6 +34,9 @@ type Options struct {
 	// the command that runs the demo on PostgreSQL (store/pgstore's
 	// cmd/tapioca, which sets it).
 	OpenPostgres func(ctx context.Context, url string) (Store, func(), error)
+
+	// sweepEvery replaces sweepInterval (tests).
+	sweepEvery time.Duration
 }
 
 // PostgresCommand runs the demo on PostgreSQL, from the repository root.
@@ -127,6 +130,23 @@ func Run(ctx context.Context, args []string, stdout, logw io.Writer, opts Option
 		return err
 	}
 	s.printBanner(stdout, ln.Addr().String())
+
+	// Expired rows are swept for the server's lifetime; the sweeper stops
+	// before the store is closed (defers run last first).
+	every := opts.sweepEvery
+	if every <= 0 {
+		every = sweepInterval
+	}
+	sweepCtx, stopSweeping := context.WithCancel(context.Background())
+	swept := make(chan struct{})
+	go func() {
+		defer close(swept)
+		s.runSweeper(sweepCtx, every)
+	}()
+	defer func() {
+		stopSweeping()
+		<-swept
+	}()
 
 	hs := &http.Server{
 		Handler:           s,

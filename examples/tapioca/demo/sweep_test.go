@@ -1,0 +1,139 @@
+package demo
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"tapioca.dev/auth/scope"
+	"tapioca.dev/auth/store"
+	"tapioca.dev/auth/store/memstore"
+	"tapioca.dev/auth/token"
+)
+
+// countingSweeper records the DeleteExpired calls made on a store.
+type countingSweeper struct {
+	Store
+	mu    sync.Mutex
+	calls []int // what each call deleted
+	after bool  // a call came after stopped was set
+	stop  bool
+}
+
+func (c *countingSweeper) DeleteExpired(ctx context.Context, before time.Time, limit int) (int, error) {
+	n, err := c.Store.(store.Sweeper).DeleteExpired(ctx, before, limit)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.calls = append(c.calls, n)
+	c.after = c.after || c.stop
+	return n, err
+}
+
+func (c *countingSweeper) count() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.calls)
+}
+
+// expiredTokens stores n API tokens of alice that expired an hour ago.
+func expiredTokens(t *testing.T, st Store, now time.Time, n int) {
+	t.Helper()
+	for i := range n {
+		id := fmt.Sprintf("tok_expired%d", i)
+		require.NoError(t, st.CreateToken(context.Background(), store.Token{
+			ID: id, Hash: sha256.Sum256([]byte(id)), Kind: token.KindAPI, UserID: "user_alice", OrgID: "acme",
+			Name: "old", Scopes: scope.Default.MustParse("read:tasks"),
+			CreatedAt: now.Add(-48 * time.Hour), ExpiresAt: now.Add(-time.Hour),
+		}))
+	}
+}
+
+// TestSweep: a sweep deletes every expired row in batches of sweepBatch,
+// until a batch comes back short, and keeps what is still live.
+func TestSweep(t *testing.T) {
+	cs := &countingSweeper{Store: memStore{memstore.New()}}
+	d := newDemoWith(t, config{Data: testData(), Store: cs})
+	live := d.token("alice", "read:tasks")
+	expiredTokens(t, cs, d.s.now(), 2*sweepBatch+10)
+
+	n, err := d.s.sweep(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, 2*sweepBatch+10, n)
+	assert.Equal(t, []int{sweepBatch, sweepBatch, 10}, cs.calls)
+	all, err := cs.ListTokens(context.Background(), "user_alice")
+	require.NoError(t, err)
+	for _, tok := range all {
+		assert.True(t, tok.ExpiresAt.After(d.s.now()), "an expired token is left: %s", tok.ID)
+	}
+	status, _, _ := d.do("GET", "/api/v1/tasks", live, "")
+	assert.Equal(t, 200, status, "a live token survives the sweep")
+
+	// Without store.Sweeper there is nothing to do.
+	d.s.st = struct{ Store }{cs}
+	n, err = d.s.sweep(context.Background())
+	assert.NoError(t, err)
+	assert.Zero(t, n)
+}
+
+// TestRunSweeps: Run sweeps the store periodically while it serves and
+// stops sweeping when it shuts down, before it closes the store.
+func TestRunSweeps(t *testing.T) {
+	cs := &countingSweeper{Store: memStore{memstore.New()}}
+	closed := make(chan struct{})
+	opts := Options{
+		OpenPostgres: func(context.Context, string) (Store, func(), error) {
+			return cs, func() {
+				cs.mu.Lock()
+				cs.stop = true
+				cs.mu.Unlock()
+				close(closed)
+			}, nil
+		},
+		sweepEvery: 5 * time.Millisecond,
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		err := Run(ctx, []string{"-addr", "127.0.0.1:0", "-bcrypt-cost", "4", "-postgres", "postgres://db"}, pw, io.Discard, opts)
+		pw.CloseWithError(errors.New("run returned"))
+		done <- err
+	}()
+	sc := bufio.NewScanner(pr)
+	for sc.Scan() {
+		if strings.HasPrefix(sc.Text(), "Stop with Ctrl-C") {
+			break
+		}
+	}
+	go func() { _, _ = io.Copy(io.Discard, pr) }()
+	expiredTokens(t, cs, time.Now(), 3)
+
+	require.Eventually(t, func() bool { return cs.count() >= 3 }, 10*time.Second, time.Millisecond, "sweeps at start and then periodically")
+	require.Eventually(t, func() bool {
+		all, err := cs.ListTokens(context.Background(), "user_alice")
+		require.NoError(t, err)
+		for _, tok := range all {
+			if strings.HasPrefix(tok.ID, "tok_expired") {
+				return false
+			}
+		}
+		return true
+	}, 10*time.Second, time.Millisecond, "the expired tokens are swept")
+	cancel()
+	require.NoError(t, <-done)
+	<-closed
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	assert.False(t, cs.after, "no sweep after the store was closed")
+}
