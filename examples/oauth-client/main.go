@@ -4,7 +4,8 @@
 // It runs the authorization code flow with PKCE (RFC 7636) for a user — it
 // listens on a loopback port for the redirect (RFC 8252 §7.3) and prints the
 // URL to open in a browser — and the client credentials flow for a machine
-// client, then calls the API with each token.
+// client, then calls the API with each token: it lists the tasks, or, when
+// the granted scope cannot read them, another list it can read.
 //
 //	go run ./examples/tapioca                # in one terminal; note the printed secrets
 //	go run ./examples/oauth-client -machine-secret tap_secret_…
@@ -26,6 +27,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"time"
 
@@ -234,7 +236,7 @@ func codeFlow(ctx context.Context, o options, md metadata, out io.Writer, open f
 	describe(out, "Authorization code + PKCE", tok)
 	// The TokenSource refreshes the access token with the refresh token
 	// when it expires; the client never handles that itself.
-	return callAPI(ctx, out, conf.Client(ctx, tok), o.server)
+	return callAPI(ctx, out, conf.Client(ctx, tok), o.server, granted(tok, conf.Scopes))
 }
 
 // machineFlow is the client credentials flow (RFC 6749 §4.4).
@@ -248,7 +250,7 @@ func machineFlow(ctx context.Context, o options, md metadata, out io.Writer) err
 		return err
 	}
 	describe(out, "Client credentials", tok)
-	return callAPI(ctx, out, conf.Client(ctx), o.server)
+	return callAPI(ctx, out, conf.Client(ctx), o.server, granted(tok, conf.Scopes))
 }
 
 func describe(out io.Writer, flow string, tok *oauth2.Token) {
@@ -257,9 +259,49 @@ func describe(out io.Writer, flow string, tok *oauth2.Token) {
 		flow, tok.Type(), scope, tok.Expiry.Format(time.RFC3339), tok.RefreshToken != "")
 }
 
-// callAPI lists the tasks with the token.
-func callAPI(ctx context.Context, out io.Writer, hc *http.Client, server string) error {
-	req, err := http.NewRequestWithContext(ctx, "GET", server+"/api/v1/tasks", nil)
+// granted is the scope the server granted: the token response's scope,
+// or, when it has none, the scope asked for (RFC 6749 §5.1).
+func granted(tok *oauth2.Token, asked []string) []string {
+	if sc, ok := tok.Extra("scope").(string); ok && sc != "" {
+		return strings.Fields(sc)
+	}
+	return asked
+}
+
+// lists are the API's lists in the order the client prefers them, each with
+// the scopes that can read it (Tapioca's scope table: write:X implies
+// read:X, admin:org every write:X but billing).
+var lists = []struct {
+	path   string
+	scopes []string
+}{
+	{"/api/v1/tasks", []string{"read:tasks", "write:tasks", "admin:org"}},
+	{"/api/v1/time-entries", []string{"read:time", "write:time"}},
+	{"/api/v1/budgets", []string{"read:finance", "write:finance"}},
+	{"/api/v1/users", []string{"read:users"}},
+	{"/api/v1/billing/invoices", []string{"admin:billing"}},
+}
+
+// listFor returns the first list the scope can read.
+func listFor(scope []string) (string, error) {
+	for _, l := range lists {
+		for _, s := range l.scopes {
+			if slices.Contains(scope, s) {
+				return l.path, nil
+			}
+		}
+	}
+	return "", fmt.Errorf("the granted scope %q reads none of the lists this client knows", strings.Join(scope, " "))
+}
+
+// callAPI GETs with the token the first list its scope can read (the
+// tasks, when it can) and prints what it holds.
+func callAPI(ctx context.Context, out io.Writer, hc *http.Client, server string, scope []string) error {
+	path, err := listFor(scope)
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, "GET", server+path, nil)
 	if err != nil {
 		return err
 	}
@@ -270,18 +312,28 @@ func callAPI(ctx context.Context, out io.Writer, hc *http.Client, server string)
 	defer res.Body.Close()
 	var body struct {
 		Data []struct {
-			ID, Title, Status string
+			ID, Status, Title, Name, Note, Date string
 		} `json:"data"`
 	}
 	if res.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET /api/v1/tasks: %s", res.Status)
+		return fmt.Errorf("GET %s: %s", path, res.Status)
 	}
 	if err := json.NewDecoder(io.LimitReader(res.Body, 1<<20)).Decode(&body); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "GET /api/v1/tasks → %d tasks\n", len(body.Data))
-	for _, t := range body.Data {
-		fmt.Fprintf(out, "  %s  %-11s  %s\n", t.ID, t.Status, t.Title)
+	fmt.Fprintf(out, "GET %s → %d %s\n", path, len(body.Data), path[strings.LastIndex(path, "/")+1:])
+	for _, r := range body.Data {
+		label := r.Title
+		if label == "" {
+			label = r.Name
+		}
+		if label == "" {
+			label = r.Note
+		}
+		if label == "" {
+			label = r.Date
+		}
+		fmt.Fprintf(out, "  %s  %-11s  %s\n", r.ID, r.Status, label)
 	}
 	return nil
 }
