@@ -22,6 +22,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"tapioca.dev/auth/scope"
 	"tapioca.dev/auth/token"
 )
 
@@ -308,40 +309,122 @@ func (s *server) printBanner(w io.Writer, addr string) {
 	}
 	tw.Flush()
 
+	s.printTry(w)
+	s.printOAuth(w)
+	if cmd, flows := s.oauthClientCommand(); cmd != "" {
+		fmt.Fprintf(w, "\nThe x/oauth2 client example (%s):\n\n  %s\n\n", flows, cmd)
+	} else {
+		fmt.Fprintf(w, "\nThe x/oauth2 client example has no client to use: it needs a client with the authorization_code\n"+
+			"grant and the redirect URI http://127.0.0.1/callback, or a confidential client_credentials client.\n\n")
+	}
+	fmt.Fprintln(w, "Stop with Ctrl-C.")
+}
+
+// reads are GET routes of the API, in the order the banner prefers them,
+// with the scope each needs: one of them works with any scope.
+var reads = []struct{ path, scope string }{
+	{"/api/v1/tasks", scope.ReadTasks},
+	{"/api/v1/time-entries", scope.ReadTime},
+	{"/api/v1/budgets", scope.ReadFinance},
+	{"/api/v1/users", scope.ReadUsers},
+	{"/api/v1/organization", scope.AdminOrg},
+	{"/api/v1/billing/subscription", scope.AdminBilling},
+}
+
+// printTry prints the demo token and requests that work with it as
+// printed: a GET it can make (the tasks if it can read them), and the
+// docs' PATCH of a task if it can write tasks.
+func (s *server) printTry(w io.Writer) {
+	base := s.issuer.String()
+	if s.demoToken.Reveal() == "" {
+		fmt.Fprintf(w, "\nNo demo API token: every user of the data is deprovisioned in the store.\n")
+		return
+	}
 	fmt.Fprintf(w, "\nA demo API token of %s (%s), made for this run:\n\n", s.demoUser, s.demoScopes)
 	fmt.Fprintf(w, "  export TAPIOCA_TOKEN=%s\n\n", s.demoToken.Reveal())
 	fmt.Fprintf(w, "Try it:\n\n")
-	fmt.Fprintf(w, "  curl %s/api/v1/tasks -H \"Authorization: Bearer %s\"\n", base, s.demoToken.Reveal())
-	if s.demoTask != "" {
+	for _, rd := range reads {
+		if s.demoScopes.Contains(rd.scope) {
+			if rd.scope != scope.ReadTasks {
+				fmt.Fprintf(w, "  # %s cannot read tasks (%s), so another list:\n", s.demoUser, scope.ReadTasks)
+			}
+			fmt.Fprintf(w, "  curl %s%s -H \"Authorization: Bearer %s\"\n", base, rd.path, s.demoToken.Reveal())
+			break
+		}
+	}
+	switch {
+	case !s.demoScopes.Contains(scope.WriteTasks):
+		fmt.Fprintf(w, "\n  # No PATCH of a task: the token cannot write tasks (%s has no %s).\n", s.demoUser, scope.WriteTasks)
+	case s.demoTask != "":
 		fmt.Fprintf(w, "\n  TASK_ID=%s\n", s.demoTask)
 		fmt.Fprintf(w, "  curl -X PATCH %s/api/v1/tasks/$TASK_ID -H \"Authorization: Bearer $TAPIOCA_TOKEN\" -H \"Content-Type: application/json\" -d '{\"status\": \"done\"}'\n", base)
 	}
-	s.printOAuth(w)
-	oc := "go run ./examples/oauth-client -server " + base
-	var public, machine bool
-	for _, c := range s.clients {
-		switch {
-		case !public && c.Public && slices.Contains(c.Grants, "authorization_code"):
-			public = true
-			if c.ID != "tapioca-spa" {
-				oc += " -client-id " + c.ID
-			}
-			if !slices.Contains(c.Scopes, "write:tasks") {
-				oc += " -scope " + c.Scopes[0]
-			}
-		case !machine && !c.Public && slices.Contains(c.Grants, "client_credentials"):
-			machine = true
-			if c.ID != "tapioca-machine" {
-				oc += " -machine-id " + c.ID + " -machine-scope " + c.Scopes[0]
-			}
-			oc += " -machine-secret " + c.Secret
+}
+
+// oauthClientCommand returns the examples/oauth-client command that works
+// with this server's clients, and which flows it runs; "" when no client
+// fits. The code flow needs a client with the authorization_code grant
+// and the loopback redirect URI http://127.0.0.1/callback (any port
+// matches), public preferred; the client credentials flow a confidential
+// client_credentials client. Each flow asks for the tasks when its client
+// may have them, else for the client's first scope (the client then reads
+// what that scope allows).
+func (s *server) oauthClientCommand() (cmd, flows string) {
+	var code, machine *clientData
+	for i := range s.clients {
+		c := &s.clients[i]
+		if slices.Contains(c.Grants, "authorization_code") && slices.Contains(c.RedirectURIs, "http://127.0.0.1/callback") &&
+			(code == nil || (c.Public && !code.Public)) {
+			code = c
+		}
+		if machine == nil && !c.Public && slices.Contains(c.Grants, "client_credentials") {
+			machine = c
 		}
 	}
-	if !machine {
-		oc += " -flow code"
+	if code == nil && machine == nil {
+		return "", ""
 	}
-	fmt.Fprintf(w, "\nThe x/oauth2 client example (code + PKCE, then client credentials):\n\n  %s\n\n", oc)
-	fmt.Fprintln(w, "Stop with Ctrl-C.")
+	tasks := func(c *clientData) bool {
+		set, err := scope.Default.New(c.Scopes...)
+		return err == nil && set.Contains(scope.ReadTasks)
+	}
+	cmd = "go run ./examples/oauth-client -server " + s.issuer.String()
+	if code != nil {
+		if code.ID != "tapioca-spa" {
+			cmd += " -client-id " + shellQuote(code.ID)
+		}
+		if !code.Public {
+			cmd += " -client-secret " + code.Secret
+		}
+		if !tasks(code) {
+			cmd += " -scope " + code.Scopes[0]
+		}
+	}
+	if machine != nil {
+		if machine.ID != "tapioca-machine" {
+			cmd += " -machine-id " + shellQuote(machine.ID)
+		}
+		cmd += " -machine-secret " + machine.Secret
+		if sc := machineScope(machine); sc != "read:tasks" {
+			cmd += " -machine-scope " + sc
+		}
+	}
+	switch {
+	case machine == nil:
+		return cmd + " -flow code", "code + PKCE with " + code.ID
+	case code == nil:
+		return cmd + " -flow client-credentials", "client credentials with " + machine.ID
+	}
+	return cmd, "code + PKCE with " + code.ID + ", then client credentials with " + machine.ID
+}
+
+// machineScope is the scope the banner asks for with a client_credentials
+// client: read:tasks when it may have it, else its first scope.
+func machineScope(c *clientData) string {
+	if set, err := scope.Default.New(c.Scopes...); err == nil && set.Contains(scope.ReadTasks) {
+		return scope.ReadTasks
+	}
+	return c.Scopes[0]
 }
 
 // printOAuth prints the docs' OAuth requests for this server: the
@@ -352,11 +435,13 @@ func (s *server) printOAuth(w io.Writer) {
 	var web, machine *clientData
 	for i := range s.clients {
 		c := &s.clients[i]
-		switch {
-		case c.Public || c.Secret == "":
-		case web == nil && slices.Contains(c.Grants, "authorization_code"):
+		if c.Public || c.Secret == "" {
+			continue
+		}
+		if web == nil && slices.Contains(c.Grants, "authorization_code") {
 			web = c
-		case machine == nil && slices.Contains(c.Grants, "client_credentials"):
+		}
+		if machine == nil && slices.Contains(c.Grants, "client_credentials") {
 			machine = c
 		}
 	}
@@ -368,8 +453,14 @@ func (s *server) printOAuth(w io.Writer) {
 		esc := func(v string) string {
 			return strings.NewReplacer("%3A", ":", "%2F", "/").Replace(url.QueryEscape(v))
 		}
+		// The docs' scope, as far as the client may have it.
+		cs, _ := scope.Default.New(web.Scopes...)
+		want := scope.Default.MustParse("read:tasks write:time").Narrow(cs.Closure()).Names()
+		if len(want) == 0 {
+			want = web.Scopes[:1]
+		}
 		query := "response_type=code&client_id=" + esc(web.ID) + "&redirect_uri=" + esc(redirect) +
-			"&scope=read:tasks%20write:time&state=random_state_string&code_challenge=" +
+			"&scope=" + strings.Join(want, "%20") + "&state=random_state_string&code_challenge=" +
 			oauth2.S256ChallengeFromVerifier(verifier) + "&code_challenge_method=S256"
 		fmt.Fprintf(w, "\nAuthorization code flow with PKCE (%s): open in a browser, sign in, approve:\n\n", web.ID)
 		fmt.Fprintf(w, "  %s/oauth/authorize?%s\n\n", base, query)
@@ -383,7 +474,7 @@ func (s *server) printOAuth(w io.Writer) {
 	if machine != nil {
 		fmt.Fprintf(w, "\nClient credentials (%s):\n\n", machine.ID)
 		fmt.Fprintf(w, "  curl -X POST %s/oauth/token -u %s:%s -d grant_type=client_credentials -d scope=%s\n",
-			base, machine.ID, machine.Secret, machine.Scopes[0])
+			base, machine.ID, machine.Secret, machineScope(machine))
 	}
 }
 

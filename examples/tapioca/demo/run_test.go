@@ -240,6 +240,82 @@ func TestRunFlags(t *testing.T) {
 	}
 }
 
+var (
+	anyCurlRE     = regexp.MustCompile(`^\s*curl (http://127\.0\.0\.1:\d+)(/api/v1/[a-z/-]+) -H "Authorization: Bearer (tap_[A-Za-z0-9]{28})"$`)
+	oauthClientRE = regexp.MustCompile(`^\s*go run \./examples/oauth-client (.*)$`)
+)
+
+// writeData writes a -data file and returns its path.
+func writeData(t *testing.T, data string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "data.json")
+	require.NoError(t, os.WriteFile(path, []byte(data), 0o600))
+	return path
+}
+
+// TestRunBannerData: with a -data file, the banner prints only requests
+// that work for the data, and they work as printed: no PATCH when the demo
+// token cannot write tasks, a list it can read when it cannot read tasks,
+// and the oauth-client command with the data's clients and flows.
+func TestRunBannerData(t *testing.T) {
+	t.Run("read-only user, machine-only clients", func(t *testing.T) {
+		st := startRun(t, "-data", writeData(t, `{
+  "users": [{"username": "rita", "password": "a long passphrase", "organization": "initech", "permissions": ["read:tasks"]}],
+  "clients": [{"id": "initech-cron", "grants": ["client_credentials"], "scopes": ["read:time", "read:tasks"], "organization": "initech"}]
+}`))
+		all := strings.Join(st.banner, "\n")
+		m := st.find(t, curlRE)
+		status, body := get(t, "GET", m[1], m[2], "")
+		require.Equal(t, http.StatusOK, status, body)
+		assert.NotRegexp(t, `curl -X PATCH`, all, "the token cannot write tasks")
+		assert.NotContains(t, all, "TASK_ID=")
+		assert.Contains(t, all, "No PATCH of a task: the token cannot write tasks")
+		assert.NotContains(t, all, "/oauth/authorize?", "no client for the code flow")
+
+		cc := st.find(t, ccRE)
+		assert.Equal(t, "initech-cron", cc[2])
+		res, body := send(t, http.DefaultClient, "POST", cc[1]+"/oauth/token", url.Values{"grant_type": {"client_credentials"}, "scope": {cc[4]}}, "Authorization", basic(cc[2], cc[3]))
+		require.Equal(t, http.StatusOK, res.StatusCode, body)
+
+		oc := st.find(t, oauthClientRE)[1]
+		assert.Contains(t, oc, " -flow client-credentials")
+		assert.Contains(t, oc, " -machine-id initech-cron")
+		assert.Contains(t, oc, " -machine-secret "+cc[3])
+		assert.NotContains(t, oc, "-flow code")
+		assert.NotContains(t, oc, "-machine-scope", "read:tasks, the default")
+	})
+	t.Run("user who cannot read tasks, code-only public client", func(t *testing.T) {
+		st := startRun(t, "-data", writeData(t, `{
+  "users": [{"username": "tom", "password": "a long passphrase", "organization": "initech", "permissions": ["read:time"]}],
+  "clients": [{"id": "initech-spa", "public": true, "redirect_uris": ["http://127.0.0.1/callback"], "grants": ["authorization_code"], "scopes": ["read:time"]}]
+}`))
+		all := strings.Join(st.banner, "\n")
+		m := st.find(t, anyCurlRE)
+		assert.Equal(t, "/api/v1/time-entries", m[2], "a list the token can read")
+		status, body := get(t, "GET", m[1]+m[2], m[3], "")
+		require.Equal(t, http.StatusOK, status, body)
+		assert.Contains(t, all, "tom cannot read tasks")
+		assert.NotContains(t, all, "curl -X PATCH")
+		assert.NotContains(t, all, "grant_type=client_credentials", "no machine client")
+
+		oc := st.find(t, oauthClientRE)[1]
+		assert.Contains(t, oc, " -flow code")
+		assert.Contains(t, oc, " -client-id initech-spa")
+		assert.Contains(t, oc, " -scope read:time")
+		assert.NotContains(t, oc, "-machine")
+	})
+	t.Run("no client the oauth-client can use", func(t *testing.T) {
+		st := startRun(t, "-data", writeData(t, `{
+  "users": [{"username": "tom", "password": "a long passphrase", "organization": "initech", "permissions": ["write:tasks"]}],
+  "clients": [{"id": "initech-web", "redirect_uris": ["https://initech.example/cb"], "grants": ["authorization_code"], "scopes": ["read:tasks"]}]
+}`))
+		all := strings.Join(st.banner, "\n")
+		assert.NotContains(t, all, "go run ./examples/oauth-client")
+		assert.Contains(t, all, "The x/oauth2 client example has no client to use")
+		assert.Contains(t, all, "scope=read:tasks&", "the docs' scope, narrowed to the client's")
+	})
+}
+
 // TestRunDataFile: a -data file's users sign in and its clients are
 // registered; its passwords are not printed.
 func TestRunDataFile(t *testing.T) {
