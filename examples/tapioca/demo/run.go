@@ -63,7 +63,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs := flag.NewFlagSet("tapioca", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.addr, "addr", defaultAddr, "address to listen on")
-	fs.StringVar(&o.issuer, "issuer", "", "public base URL, the OAuth issuer: https, or http on a loopback host (default http:// + the listening address)")
+	fs.StringVar(&o.issuer, "issuer", "", "public base URL, the OAuth issuer: https, or http on a loopback host, without a path (default http:// + the listening address)")
 	fs.StringVar(&o.data, "data", "", "JSON `file` of users and OAuth clients (default: built-in demo data)")
 	fs.StringVar(&o.postgres, "postgres", "", "PostgreSQL `URL` to keep tokens, codes, clients and users in (default: in memory), e.g. postgres://user:password@127.0.0.1:5432/db?sslmode=disable")
 	fs.StringVar(&o.keyFile, "key-file", "", "`file` with the key that signs the CSRF tokens of the forms and the consent page, created (random) if missing; instances that share traffic need the same one (default: a random key per process)")

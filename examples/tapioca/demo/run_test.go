@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -224,6 +225,8 @@ func TestRunFlags(t *testing.T) {
 		{"unknown flag", []string{"-nope"}, "flag provided but not defined"},
 		{"extra argument", []string{"serve"}, "unexpected arguments"},
 		{"bad issuer", []string{"-issuer", "ftp://x"}, "-issuer"},
+		{"issuer with a path", []string{"-issuer", "http://127.0.0.1:8080/x"}, "must have no path"},
+		{"issuer with a deeper path", []string{"-issuer", "http://127.0.0.1:8080/tapioca/"}, "must have no path"},
 		{"missing data file", []string{"-data", filepath.Join(t.TempDir(), "none.json")}, "-data"},
 		{"bad address", []string{"-addr", "127.0.0.1:-1"}, "cannot listen"},
 	}
@@ -337,6 +340,14 @@ func TestRunDataFile(t *testing.T) {
 	status, body := get(t, "GET", m[1], m[2], "")
 	require.Equal(t, http.StatusOK, status, body)
 	assert.Contains(t, body, `"assignee_id": "user_zoe"`)
+}
+
+// TestIssuerTrailingSlash: an issuer with only a trailing slash is the
+// root, without the slash.
+func TestIssuerTrailingSlash(t *testing.T) {
+	s, err := newServer(config{Issuer: "http://127.0.0.1:8080/", Data: testData(), hashPassword: memoHash, Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	assert.Equal(t, "http://127.0.0.1:8080", s.issuer.String())
 }
 
 func TestDefaultIssuer(t *testing.T) {

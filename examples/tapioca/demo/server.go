@@ -96,6 +96,12 @@ func newServer(cfg config) (*server, error) {
 		return nil, fmt.Errorf("-issuer %q: must be an http or https URL without query or fragment", cfg.Issuer)
 	}
 	iss.Path = strings.TrimSuffix(iss.Path, "/")
+	if iss.Path != "" {
+		// Every route is mounted at the root, so every printed URL under a
+		// path prefix would 404.
+		return nil, fmt.Errorf("-issuer %q: must have no path (the demo serves at the root of its host; behind a proxy, give it a host of its own)", cfg.Issuer)
+	}
+	iss.RawPath = ""
 	s := &server{
 		issuer: iss,
 		secure: iss.Scheme == "https",
