@@ -174,6 +174,14 @@ func jsonType(kind string) string {
 	return "an object"
 }
 
+// deleted is the answer to every DELETE: 200 with a small JSON body
+// rather than 204 without one, so a client that parses every successful
+// answer (as the API docs' JavaScript client does) works for every route.
+type deleted struct {
+	ID      string `json:"id"`
+	Deleted bool   `json:"deleted"`
+}
+
 // list is the envelope of collection answers.
 type list[T any] struct {
 	Data []T `json:"data"`
@@ -329,7 +337,7 @@ func mountCRUD[T any, PT interface {
 		case why != "":
 			writeError(w, http.StatusConflict, "conflict", why)
 		default:
-			w.WriteHeader(http.StatusNoContent)
+			writeJSON(w, http.StatusOK, deleted{ID: id, Deleted: true})
 		}
 	})
 }

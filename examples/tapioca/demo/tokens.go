@@ -286,7 +286,7 @@ func (s *server) mountTokensAPI() {
 			s.tokenError(w, r, err)
 			return
 		}
-		w.WriteHeader(http.StatusNoContent)
+		writeJSON(w, http.StatusOK, deleted{ID: r.PathValue("id"), Deleted: true})
 	})
 	s.routeAuthenticated("POST /api/v1/tokens/{id}/rotate", func(w http.ResponseWriter, r *http.Request) {
 		p, ok := principal(w, r)
