@@ -1,15 +1,20 @@
 package demo
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"tapioca.dev/auth/scope"
+	"tapioca.dev/auth/token"
 )
 
 // first returns the ID of the first record of a table of acme.
@@ -61,11 +66,31 @@ var (
 // route is one API route with what a correct request looks like.
 type route struct {
 	method, path string // path may hold {id}
-	scope        string // the scope of the docs' scope table
+	scope        string // the scope of the docs' scope table; "" for the token API, which needs none
+	caller       string // the scopes of the right token; "" means scope
 	body         func(d *demo) string
 	id           func(d *demo) string
 	ok           int // status with the right scope
-	other        int // status with the right scope of another organization: 403 for a record it does not own, as the API docs say; 404 for a user
+	other        int // status with the right scope of another organization: 403 for a record it does not own, as the API docs say; 404 for a user or a token
+	wrong        int // status with a wrong scope; 0 means 403 insufficient_scope from the scope check
+}
+
+// callerScope is the scope of the token that makes the right request.
+func (rt route) callerScope() string {
+	if rt.caller != "" {
+		return rt.caller
+	}
+	return rt.scope
+}
+
+// aliceToken makes an API token of alice with read:tasks that expires in
+// a day (sooner than the caller's), for the token routes to act on.
+func aliceToken(d *demo) string {
+	_, rec, err := d.s.tokens.Create(context.Background(), token.CreateRequest{
+		UserID: "user_alice", Name: "target", Scopes: scope.Default.MustParse("read:tasks"), ExpiresAt: d.s.now().Add(24 * time.Hour),
+	})
+	require.NoError(d.t, err)
+	return rec.ID
 }
 
 func body(s string) func(*demo) string { return func(*demo) string { return s } }
@@ -117,6 +142,16 @@ func routes() []route {
 		route{method: "GET", path: "/api/v1/billing/subscription", scope: "admin:billing", ok: 200, other: 200},
 		route{method: "PATCH", path: "/api/v1/billing/subscription", scope: "admin:billing", body: body(`{"seats": 25}`), ok: 200, other: 200},
 		route{method: "GET", path: "/api/v1/billing/invoices", scope: "admin:billing", ok: 200, other: 200},
+		// The token API needs a user's API token (or session) of any scope;
+		// what a wrong one meets is the token rules: a new token only
+		// within the caller's scopes (400), revoking and rotating only
+		// tokens the caller could have made (403). Another organization's
+		// user manages only their own tokens.
+		route{method: "GET", path: "/api/v1/tokens", caller: "read:tasks", ok: 200, other: 200, wrong: 200},
+		route{method: "POST", path: "/api/v1/tokens", caller: "read:tasks", body: body(`{"name": "script", "scopes": ["read:tasks"], "expires_in_days": 7}`),
+			ok: 201, other: 201, wrong: 400},
+		route{method: "DELETE", path: "/api/v1/tokens/{id}", caller: "read:tasks", id: aliceToken, ok: 200, other: 404, wrong: 403},
+		route{method: "POST", path: "/api/v1/tokens/{id}/rotate", caller: "read:tasks", id: aliceToken, ok: 201, other: 404, wrong: 403},
 	)
 	return r
 }
@@ -176,8 +211,9 @@ func TestRoutes(t *testing.T) {
 		}
 		t.Run(name+"/right scope", func(t *testing.T) {
 			d, path, b := prepare(t)
+			tok := d.token("alice", rt.callerScope())
 			before := d.snapshot("acme")
-			status, _, resp := d.do(rt.method, path, d.token("alice", rt.scope), b)
+			status, _, resp := d.do(rt.method, path, tok, b)
 			require.Equal(t, rt.ok, status, resp)
 			if rt.method != "GET" {
 				assert.NotEqual(t, before, d.snapshot("acme"), "a successful %s changes acme's data", rt.method)
@@ -189,18 +225,24 @@ func TestRoutes(t *testing.T) {
 		})
 		t.Run(name+"/wrong scope", func(t *testing.T) {
 			d, path, b := prepare(t)
+			tok := d.token("alice", wrongScope(rt.callerScope()))
 			before := d.snapshot("acme")
-			status, h, resp := d.do(rt.method, path, d.token("alice", wrongScope(rt.scope)), b)
-			require.Equal(t, http.StatusForbidden, status, resp)
-			assert.Contains(t, h.Get("WWW-Authenticate"), `error="insufficient_scope"`)
-			assert.Contains(t, h.Get("WWW-Authenticate"), fmt.Sprintf(`scope="%s"`, rt.scope))
+			status, h, resp := d.do(rt.method, path, tok, b)
+			if rt.wrong != 0 {
+				require.Equal(t, rt.wrong, status, resp)
+			} else {
+				require.Equal(t, http.StatusForbidden, status, resp)
+				assert.Contains(t, h.Get("WWW-Authenticate"), `error="insufficient_scope"`)
+				assert.Contains(t, h.Get("WWW-Authenticate"), fmt.Sprintf(`scope="%s"`, rt.scope))
+			}
 			assert.Equal(t, before, d.snapshot("acme"))
 		})
 		t.Run(name+"/other organization", func(t *testing.T) {
 			d, path, b := prepare(t)
+			tok := d.token("dave", rt.callerScope())
 			before := d.snapshot("acme")
 			acmeIDs := d.ids("acme")
-			status, _, resp := d.do(rt.method, path, d.token("dave", rt.scope), b)
+			status, _, resp := d.do(rt.method, path, tok, b)
 			require.Equal(t, rt.other, status, resp)
 			assert.Equal(t, before, d.snapshot("acme"), "another organization's token changed acme's data")
 			for _, id := range append(acmeIDs, "acme") {
@@ -216,6 +258,27 @@ func TestRoutes(t *testing.T) {
 			assert.Equal(t, before, d.snapshot("acme"))
 		})
 	}
+}
+
+// TestRoutesCoverTheAPI: the table of TestRoutes is every /api/v1 route
+// the demo registers, each with the scope it is registered with.
+func TestRoutesCoverTheAPI(t *testing.T) {
+	d := newDemo(t)
+	registered := map[string]string{}
+	for _, r := range d.s.routes {
+		_, path, _ := strings.Cut(r.pattern, " ")
+		if strings.HasPrefix(path, "/api/") || strings.HasPrefix(r.pattern, "/api/") {
+			registered[r.pattern] = r.scope
+		}
+	}
+	require.NotEmpty(t, registered)
+	walked := map[string]string{}
+	for _, rt := range routes() {
+		p := rt.method + " " + rt.path
+		assert.NotContains(t, walked, p, "walked twice")
+		walked[p] = rt.scope
+	}
+	assert.Equal(t, registered, walked, "TestRoutes walks every API route with the scope it is registered with")
 }
 
 // TestStrictJSON: bad bodies are refused with a clear 400 (or 413/415) and

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -17,6 +18,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"tapioca.dev/auth/scope"
+	"tapioca.dev/auth/store"
 	"tapioca.dev/auth/token"
 )
 
@@ -168,7 +170,29 @@ func (d *demo) snapshot(id string) string {
 		"transactions": o.transactions.list(), "teams": o.teams.list(),
 	})
 	require.NoError(d.t, err)
-	return string(b) + userState(d, id)
+	return string(b) + userState(d, id) + tokenState(d, id)
+}
+
+// tokenState is the API tokens of an organization's users: which exist,
+// with what scopes and expiry, and which are revoked (not when they were
+// last used: every request touches that).
+func tokenState(d *demo, orgID string) string {
+	var b strings.Builder
+	for _, t := range orgTokens(d, orgID) {
+		fmt.Fprintf(&b, "%s %s %s %s %v;", t.ID, t.Name, t.Scopes, t.ExpiresAt.Format(time.RFC3339), t.Revoked())
+	}
+	return b.String()
+}
+
+// orgTokens returns the tokens of an organization's users.
+func orgTokens(d *demo, orgID string) []store.Token {
+	var out []store.Token
+	for _, p := range d.s.dir.members(orgID) {
+		ts, err := d.s.tokens.List(context.Background(), p.ID)
+		require.NoError(d.t, err)
+		out = append(out, ts...)
+	}
+	return out
 }
 
 func userState(d *demo, orgID string) string {
@@ -217,6 +241,9 @@ func (d *demo) ids(orgID string) []string {
 	}
 	for _, u := range d.s.dir.members(orgID) {
 		out = append(out, u.ID)
+	}
+	for _, t := range orgTokens(d, orgID) {
+		out = append(out, t.ID)
 	}
 	return out
 }

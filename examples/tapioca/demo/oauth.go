@@ -66,7 +66,7 @@ func (s *server) mountOAuth() error {
 		return err
 	}
 	s.oauth = as
-	s.mux.Handle("/oauth/", as)
-	s.mux.Handle("GET /.well-known/oauth-authorization-server", as)
+	s.handle("/oauth/", "", as)
+	s.handle("GET /.well-known/oauth-authorization-server", "", as)
 	return nil
 }

@@ -74,7 +74,11 @@ type server struct {
 	consentKey []byte // the OAuth consent page's
 	logins     *loginLimiter
 	mux        *http.ServeMux
-	handler    http.Handler
+	// routes is every pattern registered on mux, in order, with the scope
+	// an API route requires ("" for none); TestRoutes checks that it walks
+	// every /api/v1 route.
+	routes  []registered
+	handler http.Handler
 
 	// What start-up prints: the demo's own secrets, made for this run.
 	users      []userData   // with plaintext passwords
@@ -326,17 +330,27 @@ func orgName(id string) string {
 // url returns the public URL of a path on this server.
 func (s *server) url(path string) string { return s.issuer.String() + path }
 
+// registered is a pattern of the mux and the scope its handler requires.
+type registered struct{ pattern, scope string }
+
+// handle registers h for pattern on the mux, and records it. Every route
+// is registered through it.
+func (s *server) handle(pattern, need string, h http.Handler) {
+	s.routes = append(s.routes, registered{pattern, need})
+	s.mux.Handle(pattern, h)
+}
+
 // route registers an API route that needs the given scope: Bearer token or
 // session cookie (with cross-origin protection on unsafe methods), then the
 // scope check, then the handler.
 func (s *server) route(pattern, need string, h http.HandlerFunc) {
-	s.mux.Handle(pattern, s.auth.Authenticate(noteToken(middleware.Require(need)(h))))
+	s.handle(pattern, need, s.auth.Authenticate(noteToken(middleware.Require(need)(h))))
 }
 
 // routeAuthenticated registers a route that needs a principal but no
 // particular scope (the token API checks more itself).
 func (s *server) routeAuthenticated(pattern string, h http.HandlerFunc) {
-	s.mux.Handle(pattern, s.auth.Authenticate(noteToken(h)))
+	s.handle(pattern, "", s.auth.Authenticate(noteToken(h)))
 }
 
 // call resolves the request's principal to its organization. An

@@ -179,7 +179,7 @@ func (s *server) render(w http.ResponseWriter, status int, name string, d pageDa
 // mountWeb registers the HTML pages.
 func (s *server) mountWeb() {
 	cop := http.NewCrossOriginProtection()
-	web := func(pattern string, h http.HandlerFunc) { s.mux.Handle(pattern, cop.Handler(h)) }
+	web := func(pattern string, h http.HandlerFunc) { s.handle(pattern, "", cop.Handler(h)) }
 
 	web("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		d := pageData{Title: "Home"}
