@@ -309,8 +309,9 @@ func TestStrictJSON(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			d := newDemo(t)
 			id := first[task](tasks)(d)
+			tok := d.token("alice", "write:tasks")
 			before := d.snapshot("acme")
-			status, _, resp := d.do("PATCH", "/api/v1/tasks/"+id, d.token("alice", "write:tasks"), tt.body, "Content-Type", tt.ctype)
+			status, _, resp := d.do("PATCH", "/api/v1/tasks/"+id, tok, tt.body, "Content-Type", tt.ctype)
 			require.Equal(t, tt.status, status, resp)
 			assert.Contains(t, resp, tt.says)
 			assert.Equal(t, before, d.snapshot("acme"), "a refused request changed data")
@@ -328,10 +329,11 @@ func TestCrossOrgReferences(t *testing.T) {
 		return o.projects.list()[0].ID
 	}()
 	id := first[task](tasks)(d)
+	tok := d.token("alice", "write:tasks")
 	before := d.snapshot("acme")
-	status, _, resp := d.do("PATCH", "/api/v1/tasks/"+id, d.token("alice", "write:tasks"), fmt.Sprintf(`{"project_id": %q}`, globexProject))
+	status, _, resp := d.do("PATCH", "/api/v1/tasks/"+id, tok, fmt.Sprintf(`{"project_id": %q}`, globexProject))
 	require.Equal(t, http.StatusBadRequest, status, resp)
-	status, _, resp = d.do("PATCH", "/api/v1/tasks/"+id, d.token("alice", "write:tasks"), `{"assignee_id": "user_dave"}`)
+	status, _, resp = d.do("PATCH", "/api/v1/tasks/"+id, tok, `{"assignee_id": "user_dave"}`)
 	require.Equal(t, http.StatusBadRequest, status, resp)
 	assert.Equal(t, before, d.snapshot("acme"))
 }
@@ -370,8 +372,9 @@ func TestDemotionAndDeprovisioning(t *testing.T) {
 func TestDeleteInUse(t *testing.T) {
 	d := newDemo(t)
 	id := first[project](projects)(d)
+	tok := d.token("alice", "write:tasks")
 	before := d.snapshot("acme")
-	status, _, resp := d.do("DELETE", "/api/v1/projects/"+id, d.token("alice", "write:tasks"), "")
+	status, _, resp := d.do("DELETE", "/api/v1/projects/"+id, tok, "")
 	require.Equal(t, http.StatusConflict, status, resp)
 	assert.Equal(t, before, d.snapshot("acme"))
 }
@@ -385,11 +388,12 @@ func FuzzPatchTask(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body string) {
 		d := newDemo(t)
 		id := first[task](tasks)(d)
+		tok := d.token("alice", "write:tasks")
 		before := d.snapshot("acme")
 		rec := httptest.NewRecorder()
 		req := httptest.NewRequest("PATCH", "/api/v1/tasks/"+id, strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Authorization", "Bearer "+d.token("alice", "write:tasks"))
+		req.Header.Set("Authorization", "Bearer "+tok)
 		d.s.ServeHTTP(rec, req)
 		require.Contains(t, []int{200, 400, 413, 415}, rec.Code, rec.Body.String())
 		require.True(t, json.Valid(rec.Body.Bytes()), rec.Body.String())
