@@ -26,7 +26,7 @@ func testURL(tb testing.TB) string {
 	u := os.Getenv(envURL)
 	if u == "" {
 		tb.Skip("pgstore: no database; run against PostgreSQL with " + envURL +
-			"=postgres://tapioca:tapioca@127.0.0.1:5432/tapioca_test?sslmode=disable go test ./... " +
+			"=postgres://tapioca:tapioca@127.0.0.1:5432/tapioca_test?sslmode=disable go -C store/pgstore test ./... " +
 			"(see .ci/run for creating the role and database)")
 	}
 	return u
