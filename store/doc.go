@@ -19,9 +19,11 @@
 //	Users         User
 //	Deprovisioner RevokeUser
 //
-// Optional capabilities — [Sweeper] (deleting expired records) and
-// [ClientLister] (admin screens) — are separate interfaces that the library
-// probes with a type assertion; a host never has to implement them.
+// Optional capabilities — [Sweeper] (deleting expired records),
+// [ClientLister] (admin screens) and [TokenUsers] (a token and its user in
+// one read, for stores behind a network round trip) — are separate
+// interfaces that the library probes with a type assertion; a host never
+// has to implement them.
 //
 // # Contracts
 //

@@ -335,6 +335,21 @@ type Sweeper interface {
 	DeleteExpired(ctx context.Context, before time.Time, limit int) (int, error)
 }
 
+// TokenUsers is an optional capability of a store that keeps tokens and
+// users in one database: it reads a token and its user in one step, one
+// round trip instead of two on every verification. [token.Manager] uses it
+// when its Directory is the store itself (Config.Directory nil). The
+// library probes for it with a type assertion. Implementations must be
+// safe for concurrent use.
+type TokenUsers interface {
+	// TokenAndUserByHash returns what TokenByHash(h) returns and, read in
+	// the same step, what User(t.UserID) would return then: the token's
+	// user as stored now (never a cached copy), or a zero User when the
+	// token has no user or no user has that ID. No token with hash h →
+	// ErrNotFound. A read: nothing changes.
+	TokenAndUserByHash(ctx context.Context, h Hash) (Token, User, error)
+}
+
 // ClientLister is an optional capability for admin screens.
 // Implementations must be safe for concurrent use.
 type ClientLister interface {

@@ -823,3 +823,44 @@ func testClientLister(h *harness) {
 	h.noErr("Client", err)
 	clientDiff(got, a).report(h.t, "Client after mutating a ListClients entry")
 }
+
+// testTokenUsers: TokenAndUserByHash returns the token as TokenByHash does
+// and its user as User does, read now: an update of the user shows at
+// once; a token without a user, or whose user is unknown, comes with a
+// zero User; an unknown hash is ErrNotFound.
+func testTokenUsers(h *harness) {
+	tu, ok := h.s.(store.TokenUsers)
+	if !ok {
+		h.t.Skip("store does not implement store.TokenUsers")
+	}
+	_, _, err := tu.TokenAndUserByHash(h.ctx, h.hash())
+	h.wantErr("TokenAndUserByHash(unknown)", err, store.ErrNotFound)
+
+	u, c := h.user(), h.client()
+	for _, kind := range []store.Kind{store.KindAPI, store.KindAccess, store.KindSession} {
+		tok := h.create(h.token(u, c, kind))
+		gotT, gotU, err := tu.TokenAndUserByHash(h.ctx, tok.Hash)
+		h.noErr("TokenAndUserByHash("+kind.String()+")", err)
+		tokenDiff(gotT, tok).report(h.t, "TokenAndUserByHash("+kind.String()+") token")
+		userDiff(gotU, u).report(h.t, "TokenAndUserByHash("+kind.String()+") user")
+	}
+
+	// The user as stored now: a demotion or a deactivation shows at once.
+	tok := h.create(h.token(u, c, store.KindAPI))
+	u.Permissions = scope.MustParse("read:tasks")
+	u.Active = false
+	h.noErr("PutUser(update)", h.fx.PutUser(h.ctx, u))
+	_, gotU, err := tu.TokenAndUserByHash(h.ctx, tok.Hash)
+	h.noErr("TokenAndUserByHash(after update)", err)
+	userDiff(gotU, u).report(h.t, "TokenAndUserByHash user after update")
+
+	// No user: a client_credentials token, and a token of an unknown user.
+	cc := h.create(h.token(store.User{OrgID: c.OrgID}, c, store.KindAccess))
+	orphan := h.create(h.token(store.User{ID: h.id("user"), OrgID: u.OrgID}, c, store.KindAPI))
+	for name, tok := range map[string]store.Token{"client_credentials token": cc, "token of an unknown user": orphan} {
+		gotT, gotU, err := tu.TokenAndUserByHash(h.ctx, tok.Hash)
+		h.noErr("TokenAndUserByHash("+name+")", err)
+		tokenDiff(gotT, tok).report(h.t, "TokenAndUserByHash("+name+") token")
+		userDiff(gotU, store.User{}).report(h.t, "TokenAndUserByHash("+name+") user")
+	}
+}

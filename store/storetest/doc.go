@@ -47,7 +47,7 @@
 // precision, so stores that keep microseconds (PostgreSQL) or drop the time
 // zone pass. Scope sets are built from [scope.Default] and compared by
 // their canonical string. Optional capabilities ([store.Sweeper],
-// [store.ClientLister]) are tested when the store has them and skipped
+// [store.ClientLister], [store.TokenUsers]) are tested when the store has them and skipped
 // with t.Skip when it has not.
 //
 // # Fault injection

@@ -70,7 +70,7 @@ const (
 //   - [Faulty.Panic]: panic with a value naming the method (never a secret).
 //
 // Faulty implements exactly [store.Store]: the optional capabilities
-// ([store.Sweeper], [store.ClientLister]) are absent even when the inner
+// ([store.Sweeper], [store.ClientLister], [store.TokenUsers]) are absent even when the inner
 // store has them. All methods are safe for concurrent use, and faults may
 // be set and cleared while other goroutines call the store.
 //

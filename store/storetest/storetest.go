@@ -90,6 +90,7 @@ var behaviours = []struct {
 	{"Copies", testCopies},
 	{"Sweeper", testSweeper},
 	{"ClientLister", testClientLister},
+	{"TokenUsers", testTokenUsers},
 }
 
 // harness is one behaviour's store, fixtures and unique-name source.
