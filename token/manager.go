@@ -115,6 +115,7 @@ type Config struct {
 type Manager struct {
 	st      store.Store
 	dir     store.Users
+	joined  store.TokenUsers // non-nil: tokens and their users in one read
 	now     func() time.Time
 	log     *slog.Logger
 	rand    io.Reader // nil: crypto/rand
@@ -139,6 +140,7 @@ func NewManager(cfg Config) (*Manager, error) {
 	}
 	if m.dir == nil {
 		m.dir = cfg.Store
+		m.joined, _ = cfg.Store.(store.TokenUsers)
 	}
 	if m.now == nil {
 		m.now = time.Now
@@ -410,7 +412,7 @@ func (m *Manager) Lookup(ctx context.Context, presented string) (store.Token, er
 		return store.Token{}, ErrInvalid
 	}
 	var rec store.Token
-	if err := m.lookup(ctx, presented, k, &rec); err != nil {
+	if err := m.lookup(ctx, presented, k, &rec, nil); err != nil {
 		return store.Token{}, err
 	}
 	return rec, nil
@@ -418,10 +420,18 @@ func (m *Manager) Lookup(ctx context.Context, presented string) (store.Token, er
 
 // lookup finds the record of a parsed secret of prefix kind k and stores it
 // in *rec (written in place: a Token is large, and this is the hot path).
-func (m *Manager) lookup(ctx context.Context, presented string, k Kind, rec *store.Token) error {
+// With a non-nil u and a store that reads tokens with their users
+// ([store.TokenUsers]), it stores the token's user in *u from the same read
+// and reports that it did; otherwise *u is left alone and the caller asks
+// the directory.
+func (m *Manager) lookup(ctx context.Context, presented string, k Kind, rec *store.Token, u *store.User) error {
 	h := Hash(presented)
 	var err error
-	*rec, err = m.st.TokenByHash(ctx, h)
+	if u != nil && m.joined != nil {
+		*rec, *u, err = m.joined.TokenAndUserByHash(ctx, h)
+	} else {
+		*rec, err = m.st.TokenByHash(ctx, h)
+	}
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			m.invalid(ctx, "unknown", nil)
@@ -454,7 +464,9 @@ func (m *Manager) lookup(ctx context.Context, presented string, k Kind, rec *sto
 //  3. revocation (state: a revoked token never comes back, whatever the
 //     clock says) and expiry against the injected clock: valid until the
 //     instant before ExpiresAt;
-//  4. the user's current state from the directory: an unknown or inactive
+//  4. the user's current state from the directory (read in the same step
+//     as the token when the store implements [store.TokenUsers] and
+//     Config.Directory is nil): an unknown or inactive
 //     user, or one who moved to another organization, verifies nothing;
 //     effective scopes are the token's scopes narrowed by the user's current
 //     permissions (for a client_credentials token, by the client's current
@@ -489,7 +501,8 @@ func (m *Manager) verify(ctx context.Context, presented string, want Kind) (Prin
 		return Principal{}, ErrInvalid
 	}
 	var rec store.Token
-	if err := m.lookup(ctx, presented, k, &rec); err != nil {
+	var u store.User // the token's user, when the store reads it with the token
+	if err := m.lookup(ctx, presented, k, &rec, &u); err != nil {
 		return Principal{}, err
 	}
 	now := m.now()
@@ -503,13 +516,17 @@ func (m *Manager) verify(ctx context.Context, presented string, want Kind) (Prin
 	}
 	var allowed scope.Set
 	if rec.UserID != "" {
-		u, err := m.dir.User(ctx, rec.UserID)
-		if err != nil {
-			if errors.Is(err, store.ErrNotFound) {
-				m.invalid(ctx, "unknown user", &rec)
-				return Principal{}, ErrInvalid
+		if m.joined == nil {
+			if u, err = m.dir.User(ctx, rec.UserID); err != nil {
+				if errors.Is(err, store.ErrNotFound) {
+					m.invalid(ctx, "unknown user", &rec)
+					return Principal{}, ErrInvalid
+				}
+				return Principal{}, m.storeFailed(ctx, "User", err, rec.ID)
 			}
-			return Principal{}, m.storeFailed(ctx, "User", err, rec.ID)
+		} else if u.ID == "" {
+			m.invalid(ctx, "unknown user", &rec)
+			return Principal{}, ErrInvalid
 		}
 		if u.ID != rec.UserID || !u.Active || u.OrgID != rec.OrgID {
 			m.invalid(ctx, "inactive user", &rec)
