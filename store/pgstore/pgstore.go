@@ -24,13 +24,16 @@ var (
 	_ store.Deprovisioner = (*Store)(nil)
 	_ store.Sweeper       = (*Store)(nil)
 	_ store.ClientLister  = (*Store)(nil)
+	_ store.TokenUsers    = (*Store)(nil)
 )
 
 // ErrNilPool is returned by [New] for a nil pool.
 var ErrNilPool = errors.New("pgstore: nil pool")
 
 // Store keeps every record of package store in PostgreSQL. It implements
-// [store.Store], [store.Sweeper] and [store.ClientLister]. It is safe for
+// [store.Store], [store.Sweeper], [store.ClientLister] and
+// [store.TokenUsers] (a verification reads the token and its user in one
+// round trip). It is safe for
 // concurrent use, by any number of goroutines and of processes sharing one
 // database: the atomic operations are done by the database.
 type Store struct {

@@ -68,28 +68,41 @@ func (s *Store) parseScopes(text string) (scope.Set, error) {
 const tokenColumns = `id, hash, kind, user_id, org_id, client_id, family_id, name, scopes,
 	created_at, expires_at, last_used_at, revoked_at`
 
+// tokenRow is a row of tapioca_tokens as scanned, before decoding.
+type tokenRow struct {
+	t                               store.Token
+	h                               []byte
+	kind                            int16
+	sc                              string
+	created, expires, used, revoked pgtype.Timestamptz
+}
+
+// dest returns the scan destinations of tokenColumns, in order.
+func (r *tokenRow) dest() []any {
+	return []any{&r.t.ID, &r.h, &r.kind, &r.t.UserID, &r.t.OrgID, &r.t.ClientID, &r.t.FamilyID, &r.t.Name, &r.sc,
+		&r.created, &r.expires, &r.used, &r.revoked}
+}
+
+func (s *Store) decodeToken(r *tokenRow) (store.Token, error) {
+	t := r.t
+	var err error
+	if t.Hash, err = hash(r.h); err != nil {
+		return store.Token{}, fmt.Errorf("token %s: %w", t.ID, err)
+	}
+	if t.Scopes, err = s.parseScopes(r.sc); err != nil {
+		return store.Token{}, fmt.Errorf("token %s: %w", t.ID, err)
+	}
+	t.Kind = store.Kind(r.kind)
+	t.CreatedAt, t.ExpiresAt, t.LastUsedAt, t.RevokedAt = tm(r.created), tm(r.expires), tm(r.used), tm(r.revoked)
+	return t, nil
+}
+
 func (s *Store) scanToken(row pgx.Row) (store.Token, error) {
-	var (
-		t                               store.Token
-		h                               []byte
-		kind                            int16
-		sc                              string
-		created, expires, used, revoked pgtype.Timestamptz
-	)
-	if err := row.Scan(&t.ID, &h, &kind, &t.UserID, &t.OrgID, &t.ClientID, &t.FamilyID, &t.Name, &sc,
-		&created, &expires, &used, &revoked); err != nil {
+	var r tokenRow
+	if err := row.Scan(r.dest()...); err != nil {
 		return store.Token{}, err
 	}
-	var err error
-	if t.Hash, err = hash(h); err != nil {
-		return store.Token{}, fmt.Errorf("token %s: %w", t.ID, err)
-	}
-	if t.Scopes, err = s.parseScopes(sc); err != nil {
-		return store.Token{}, fmt.Errorf("token %s: %w", t.ID, err)
-	}
-	t.Kind = store.Kind(kind)
-	t.CreatedAt, t.ExpiresAt, t.LastUsedAt, t.RevokedAt = tm(created), tm(expires), tm(used), tm(revoked)
-	return t, nil
+	return s.decodeToken(&r)
 }
 
 const codeColumns = `hash, client_id, user_id, org_id, redirect_uri, scopes, challenge, family_id,
