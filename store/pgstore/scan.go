@@ -77,10 +77,13 @@ type tokenRow struct {
 	created, expires, used, revoked pgtype.Timestamptz
 }
 
-// dest returns the scan destinations of tokenColumns, in order.
-func (r *tokenRow) dest() []any {
-	return []any{&r.t.ID, &r.h, &r.kind, &r.t.UserID, &r.t.OrgID, &r.t.ClientID, &r.t.FamilyID, &r.t.Name, &r.sc,
-		&r.created, &r.expires, &r.used, &r.revoked}
+// dest returns the scan destinations of tokenColumns, in order, followed
+// by those of more columns, in one slice.
+func (r *tokenRow) dest(more ...any) []any {
+	d := make([]any, 0, 13+len(more))
+	d = append(d, &r.t.ID, &r.h, &r.kind, &r.t.UserID, &r.t.OrgID, &r.t.ClientID, &r.t.FamilyID, &r.t.Name, &r.sc,
+		&r.created, &r.expires, &r.used, &r.revoked)
+	return append(d, more...)
 }
 
 func (s *Store) decodeToken(r *tokenRow) (store.Token, error) {

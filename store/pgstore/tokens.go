@@ -30,10 +30,12 @@ func (s *Store) TokenByHash(ctx context.Context, h store.Hash) (store.Token, err
 	return t, nil
 }
 
-// tokenUserColumns are tokenColumns of tapioca_tokens t, then the columns
-// of its user u (NULL when there is none).
-var tokenUserColumns = "t." + strings.ReplaceAll(strings.Join(strings.Fields(tokenColumns), " "), ", ", ", t.") +
-	", u.id, u.org_id, u.active, u.permissions"
+// tokenAndUserQuery reads a token (tapioca_tokens t, tokenColumns) and its
+// user (tapioca_users u, NULL when there is none) by the token's hash.
+var tokenAndUserQuery = "SELECT t." +
+	strings.ReplaceAll(strings.Join(strings.Fields(tokenColumns), " "), ", ", ", t.") +
+	", u.id, u.org_id, u.active, u.permissions FROM tapioca_tokens t" +
+	" LEFT JOIN tapioca_users u ON t.user_id <> '' AND u.id = t.user_id WHERE t.hash = $1"
 
 // TokenAndUserByHash implements [store.TokenUsers]: the token whose hash is
 // h and its user as stored now, in one statement (one round trip); a zero
@@ -47,9 +49,7 @@ func (s *Store) TokenAndUserByHash(ctx context.Context, h store.Hash) (store.Tok
 		active pgtype.Bool
 		perms  pgtype.Text
 	)
-	err := s.pool.QueryRow(ctx, `SELECT `+tokenUserColumns+` FROM tapioca_tokens t
-		LEFT JOIN tapioca_users u ON t.user_id <> '' AND u.id = t.user_id
-		WHERE t.hash = $1`, h[:]).Scan(append(r.dest(), &uid, &uorg, &active, &perms)...)
+	err := s.pool.QueryRow(ctx, tokenAndUserQuery, h[:]).Scan(r.dest(&uid, &uorg, &active, &perms)...)
 	if err != nil {
 		return store.Token{}, store.User{}, wrap("token and user by hash", err)
 	}
