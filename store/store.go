@@ -341,6 +341,11 @@ type Sweeper interface {
 // when its Directory is the store itself (Config.Directory nil). The
 // library probes for it with a type assertion. Implementations must be
 // safe for concurrent use.
+//
+// A wrapper that embeds such a store and answers User its own way (asking
+// an identity provider, say) must answer TokenAndUserByHash the same way,
+// or hide it: an embedded TokenAndUserByHash is promoted, and verification
+// would then read the wrapped store's users instead of the wrapper's.
 type TokenUsers interface {
 	// TokenAndUserByHash returns what TokenByHash(h) returns and, read in
 	// the same step, what User(t.UserID) would return then: the token's
