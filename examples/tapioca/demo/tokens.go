@@ -185,15 +185,26 @@ func (s *server) rotateToken(ctx context.Context, p token.Principal, id string) 
 
 // revokeToken revokes one of the user's API tokens, if p may (see
 // [mayManage]).
+// Revoking a token already revoked succeeds and changes nothing, as
+// revocation is idempotent (RFC 7009 §2.2).
 func (s *server) revokeToken(ctx context.Context, p token.Principal, id string) error {
-	t, err := s.ownToken(ctx, p.UserID, id)
+	all, err := s.tokens.List(ctx, p.UserID)
 	if err != nil {
 		return err
 	}
-	if err := mayManage(p, t); err != nil {
-		return err
+	for _, t := range all {
+		if t.ID != id {
+			continue
+		}
+		if t.Revoked() {
+			return nil
+		}
+		if err := mayManage(p, t); err != nil {
+			return err
+		}
+		return s.tokens.RevokeForUser(ctx, p.UserID, id)
 	}
-	return s.tokens.RevokeForUser(ctx, p.UserID, id)
+	return errTokenNotFound
 }
 
 // tokenError answers an error of the token service.

@@ -237,6 +237,12 @@ func TestTokensAPI(t *testing.T) {
 	assert.JSONEq(t, fmt.Sprintf(`{"id": %q, "deleted": true}`, rotated.ID), resp)
 	status, _, _ = d.do("GET", "/api/v1/tasks", rotated.Token, "")
 	assert.Equal(t, http.StatusUnauthorized, status)
+	// Revoking again succeeds and changes nothing (RFC 7009 §2.2); a token
+	// the user never had is still 404.
+	status, _, resp = d.do("DELETE", "/api/v1/tokens/"+rotated.ID, alice, "")
+	assert.Equal(t, http.StatusOK, status, resp)
+	status, _, _ = d.do("DELETE", "/api/v1/tokens/tok_nosuchtoken0000", alice, "")
+	assert.Equal(t, http.StatusNotFound, status)
 
 	status, _, _ = d.do("GET", "/api/v1/tokens", "", "")
 	assert.Equal(t, http.StatusUnauthorized, status)
