@@ -16,9 +16,15 @@ const (
 	// sweepBatch is the most rows one DeleteExpired call deletes, so that
 	// no single statement holds the store for long.
 	sweepBatch = 1000
+	// sweepRetention is how long an expired row is kept before it is
+	// deleted. A consumed code and a rotated-out refresh token are what
+	// detects their replay (the grant's family is then revoked, RFC 6749
+	// §4.1.2, RFC 9700 §4.14.2): deleted, a replay is merely unknown. A
+	// day keeps that detection well past their lifetimes.
+	sweepRetention = 24 * time.Hour
 )
 
-// sweep deletes what expired before now, in batches of [sweepBatch] until
+// sweep deletes what expired more than [sweepRetention] ago, in batches of [sweepBatch] until
 // a batch comes back short, and returns how many rows it deleted. A store
 // without [store.Sweeper] deletes nothing.
 func (s *server) sweep(ctx context.Context) (int, error) {
@@ -29,7 +35,7 @@ func (s *server) sweep(ctx context.Context) (int, error) {
 	total := 0
 	for {
 		bctx, cancel := context.WithTimeout(ctx, storeTimeout)
-		n, err := sw.DeleteExpired(bctx, s.now(), sweepBatch)
+		n, err := sw.DeleteExpired(bctx, s.now().Add(-sweepRetention), sweepBatch)
 		cancel()
 		total += n
 		if err != nil || n < sweepBatch {

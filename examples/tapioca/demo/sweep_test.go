@@ -45,15 +45,22 @@ func (c *countingSweeper) count() int {
 	return len(c.calls)
 }
 
-// expiredTokens stores n API tokens of alice that expired an hour ago.
+// expiredTokens stores n API tokens of alice that expired a retention
+// period and an hour ago.
 func expiredTokens(t *testing.T, st Store, now time.Time, n int) {
 	t.Helper()
+	expiredAt(t, st, now.Add(-sweepRetention-time.Hour), "tok_expired", n)
+}
+
+// expiredAt stores n API tokens of alice that expired at exp.
+func expiredAt(t *testing.T, st Store, exp time.Time, prefix string, n int) {
+	t.Helper()
 	for i := range n {
-		id := fmt.Sprintf("tok_expired%d", i)
+		id := fmt.Sprintf("%s%d", prefix, i)
 		require.NoError(t, st.CreateToken(context.Background(), store.Token{
 			ID: id, Hash: sha256.Sum256([]byte(id)), Kind: token.KindAPI, UserID: "user_alice", OrgID: "acme",
 			Name: "old", Scopes: scope.Default.MustParse("read:tasks"),
-			CreatedAt: now.Add(-48 * time.Hour), ExpiresAt: now.Add(-time.Hour),
+			CreatedAt: exp.Add(-48 * time.Hour), ExpiresAt: exp,
 		}))
 	}
 }
@@ -65,6 +72,8 @@ func TestSweep(t *testing.T) {
 	d := newDemoWith(t, config{Data: testData(), Store: cs})
 	live := d.token("alice", "read:tasks")
 	expiredTokens(t, cs, d.s.now(), 2*sweepBatch+10)
+	// Expired, but recently: kept for replay detection.
+	expiredAt(t, cs, d.s.now().Add(-sweepRetention+time.Minute), "tok_recent", 3)
 
 	n, err := d.s.sweep(context.Background())
 	require.NoError(t, err)
@@ -72,9 +81,14 @@ func TestSweep(t *testing.T) {
 	assert.Equal(t, []int{sweepBatch, sweepBatch, 10}, cs.calls)
 	all, err := cs.ListTokens(context.Background(), "user_alice")
 	require.NoError(t, err)
+	recent := 0
 	for _, tok := range all {
-		assert.True(t, tok.ExpiresAt.After(d.s.now()), "an expired token is left: %s", tok.ID)
+		assert.True(t, tok.ExpiresAt.After(d.s.now().Add(-sweepRetention)), "a token expired past the retention is left: %s", tok.ID)
+		if strings.HasPrefix(tok.ID, "tok_recent") {
+			recent++
+		}
 	}
+	assert.Equal(t, 3, recent, "tokens expired within the retention are kept")
 	status, _, _ := d.do("GET", "/api/v1/tasks", live, "")
 	assert.Equal(t, 200, status, "a live token survives the sweep")
 
