@@ -1,9 +1,11 @@
 package demo
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -246,4 +248,25 @@ func (d *demo) ids(orgID string) []string {
 		out = append(out, t.ID)
 	}
 	return out
+}
+
+// runPostgres starts Run with -postgres on opts.OpenPostgres's store and
+// returns its banner (the lines before "Stop with Ctrl-C") and the channel
+// Run's result arrives on once ctx ends. Output after the banner is
+// discarded.
+func runPostgres(ctx context.Context, opts Options) ([]string, <-chan error) {
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		err := Run(ctx, []string{"-addr", "127.0.0.1:0", "-bcrypt-cost", "4", "-postgres", "postgres://db"}, pw, io.Discard, opts)
+		pw.CloseWithError(errors.New("run returned"))
+		done <- err
+	}()
+	var banner []string
+	sc := bufio.NewScanner(pr)
+	for sc.Scan() && !strings.HasPrefix(sc.Text(), "Stop with Ctrl-C") {
+		banner = append(banner, sc.Text())
+	}
+	go func() { _, _ = io.Copy(io.Discard, pr) }()
+	return banner, done
 }

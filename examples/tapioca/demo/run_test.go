@@ -418,19 +418,7 @@ func TestRunOpenPostgres(t *testing.T) {
 	}}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	pr, pw := io.Pipe()
-	done := make(chan error, 1)
-	go func() {
-		err := Run(ctx, []string{"-addr", "127.0.0.1:0", "-bcrypt-cost", "4", "-postgres", "postgres://db"}, pw, io.Discard, opts)
-		pw.CloseWithError(errors.New("run returned"))
-		done <- err
-	}()
-	var banner []string
-	sc := bufio.NewScanner(pr)
-	for sc.Scan() && !strings.HasPrefix(sc.Text(), "Stop with Ctrl-C") {
-		banner = append(banner, sc.Text())
-	}
-	go func() { _, _ = io.Copy(io.Discard, pr) }()
+	banner, done := runPostgres(ctx, opts)
 	assert.Equal(t, "postgres://db", gotURL)
 	assert.Contains(t, strings.Join(banner, "\n"), "kept in PostgreSQL")
 	_, err := ms.Client(ctx, "tapioca-web")

@@ -1,12 +1,9 @@
 package demo
 
 import (
-	"bufio"
 	"context"
 	"crypto/sha256"
-	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"sync"
 	"testing"
@@ -117,20 +114,7 @@ func TestRunSweeps(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	pr, pw := io.Pipe()
-	done := make(chan error, 1)
-	go func() {
-		err := Run(ctx, []string{"-addr", "127.0.0.1:0", "-bcrypt-cost", "4", "-postgres", "postgres://db"}, pw, io.Discard, opts)
-		pw.CloseWithError(errors.New("run returned"))
-		done <- err
-	}()
-	sc := bufio.NewScanner(pr)
-	for sc.Scan() {
-		if strings.HasPrefix(sc.Text(), "Stop with Ctrl-C") {
-			break
-		}
-	}
-	go func() { _, _ = io.Copy(io.Discard, pr) }()
+	_, done := runPostgres(ctx, opts)
 	expiredTokens(t, cs, time.Now(), 3)
 
 	require.Eventually(t, func() bool { return cs.count() >= 3 }, 10*time.Second, time.Millisecond, "sweeps at start and then periodically")
